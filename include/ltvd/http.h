@@ -32,6 +32,7 @@ struct ltvd_route {
   const char *query;   /* allowed query parameters, comma-separated; NULL: none */
   bool json_body;      /* the body must be a JSON object, parsed into r->json */
   size_t max_body;     /* 0: 1 MiB */
+  bool no_db;          /* never touches the database (liveness must not wait on it) */
 };
 
 extern const struct ltvd_route ltvd_routes[];

@@ -10,10 +10,10 @@
 #define CUSTOMER_FILTERS "limit,after,industry,size_band,acquisition_channel,country,q"
 
 const struct ltvd_route ltvd_routes[] = {
-    {.method = "GET", .path = "/healthz", .handler = ltvd_api_healthz},
+    {.method = "GET", .path = "/healthz", .handler = ltvd_api_healthz, .no_db = true},
     {.method = "GET", .path = "/readyz", .handler = ltvd_api_readyz},
-    {.method = "GET", .path = "/metrics", .handler = ltvd_api_metrics},
-    {.method = "GET", .path = "/openapi.json", .handler = ltvd_api_openapi},
+    {.method = "GET", .path = "/metrics", .handler = ltvd_api_metrics, .no_db = true},
+    {.method = "GET", .path = "/openapi.json", .handler = ltvd_api_openapi, .no_db = true},
 
     {.method = "GET", .path = "/v1/customers", .handler = ltvd_api_customers_list,
      .scope = LTVD_SCOPE_READ, .query = CUSTOMER_FILTERS},

@@ -374,7 +374,7 @@ static int dispatch(struct request *q)
     return ltvd_problem(r, 405, "%s is not allowed here; allowed: %s", r->method, q->allow);
   }
   ltvd_db_request_begin();
-  r->db = ltvd_db_thread_conn();
+  r->db = rt->no_db ? NULL : ltvd_db_thread_conn();
   if (rt->scope != LTVD_SCOPE_NONE) {
     if ((status = authenticate(r)))
       return status;
