@@ -11,7 +11,8 @@
 /* Number of code points of a valid UTF-8 string; -1 when it is not valid UTF-8. */
 long ltvd_utf8_length(const char *s, size_t len);
 
-/* Decodes %XX (and '+' as a space when plus_space) in place; false on a bad escape. */
+/* Decodes %XX (and '+' as a space when plus_space) in place; false on a bad escape
+ * or on %00. */
 bool ltvd_percent_decode(char *s, bool plus_space);
 
 /* Parses a whole decimal integer in [min, max]; false on anything else. */

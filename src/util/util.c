@@ -73,8 +73,8 @@ bool ltvd_percent_decode(char *s, bool plus_space)
     if (*in == '%') {
       int hi = hex_value(in[1]);
       int lo = hi < 0 ? -1 : hex_value(in[2]);
-      if (hi < 0 || lo < 0)
-        return false;
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        return false; /* %00 would silently cut the value short */
       *out++ = (char) (hi * 16 + lo);
       in += 2;
     } else if (*in == '+' && plus_space) {

@@ -30,7 +30,7 @@ END_TEST
 
 START_TEST(percent_decoding)
 {
-  char a[] = "crm%2F1%20x+y", b[] = "a+b", c[] = "bad%zz", d[] = "cut%4";
+  char a[] = "crm%2F1%20x+y", b[] = "a+b", c[] = "bad%zz", d[] = "cut%4", e[] = "a%00b";
 
   ck_assert(ltvd_percent_decode(a, false));
   ck_assert_str_eq(a, "crm/1 x+y");
@@ -38,6 +38,7 @@ START_TEST(percent_decoding)
   ck_assert_str_eq(b, "a b");
   ck_assert(!ltvd_percent_decode(c, false));
   ck_assert(!ltvd_percent_decode(d, false));
+  ck_assert(!ltvd_percent_decode(e, false));
 }
 END_TEST
 
