@@ -57,8 +57,8 @@ void ltvd_db_set_url(const char *url)
 
 PGconn *ltvd_db_connect(const char *url, char *err, size_t errlen)
 {
-  const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-  const char *values[] = {url ? url : "", "ltvd", "5", NULL};
+  const char *keys[] = {"dbname", "application_name", "connect_timeout", "options", NULL};
+  const char *values[] = {url ? url : "", "ltvd", "5", "-c client_min_messages=warning", NULL};
   PGconn *c = PQconnectdbParams(keys, values, 1);
 
   if (PQstatus(c) != CONNECTION_OK) {
