@@ -10,6 +10,7 @@ enum ltvd_log_level { LTVD_LOG_ERROR, LTVD_LOG_WARN, LTVD_LOG_INFO, LTVD_LOG_DEB
 /* Parses error|warn|info|debug; false on anything else. */
 bool ltvd_log_parse_level(const char *name, enum ltvd_log_level *out);
 void ltvd_log_set_level(enum ltvd_log_level level);
+bool ltvd_log_enabled(enum ltvd_log_level level);
 
 /* A message line {"time","level","msg"}. */
 void ltvd_log(enum ltvd_log_level level, const char *fmt, ...)

@@ -8,6 +8,7 @@
  * records the request (replying there would cost keep-alive, see PITFALLS.md), the
  * middle ones deliver the body, the last one (no upload data left) answers. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -402,6 +403,10 @@ static void log_request(struct request *q)
 {
   const struct ltvd_req *r = &q->r;
   double ms = (ltvd_monotonic() - q->started) * 1000;
+
+  ltvd_metrics_observe(r->route ? (int) (r->route - ltvd_routes) : -1, r->status, ms / 1000);
+  if (!ltvd_log_enabled(LTVD_LOG_INFO))
+    return;
   json_t *line = json_object();
 
   json_object_set_new(line, "time", json_null());
@@ -410,10 +415,9 @@ static void log_request(struct request *q)
   json_object_set_new(line, "method", json_string(r->method));
   json_object_set_new(line, "route", r->route ? json_string(r->route->path) : json_null());
   json_object_set_new(line, "status", json_integer(r->status));
-  json_object_set_new(line, "duration_ms", json_real(ms));
+  json_object_set_new(line, "duration_ms", json_real(round(ms * 1000) / 1000));
   json_object_set_new(line, "key", r->key.id ? json_string(r->key.name) : json_null());
   ltvd_log_json_new(line);
-  ltvd_metrics_observe(r->route ? (int) (r->route - ltvd_routes) : -1, r->status, ms / 1000);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, struct request *q)

@@ -22,6 +22,8 @@ bool ltvd_log_parse_level(const char *name, enum ltvd_log_level *out)
 
 void ltvd_log_set_level(enum ltvd_log_level level) { current_level = level; }
 
+bool ltvd_log_enabled(enum ltvd_log_level level) { return level <= current_level; }
+
 static void now_iso(char out[64])
 {
   struct timeval tv;
