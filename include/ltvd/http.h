@@ -114,6 +114,10 @@ int ltvd_problem(struct ltvd_req *r, int status, const char *detail_fmt, ...)
 int ltvd_problem_errors_new(struct ltvd_req *r, int status, const char *detail,
                             json_t *errors);
 
+/* A problem with a single field error whose message is the detail. */
+int ltvd_problem_field(struct ltvd_req *r, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* One {"field","message"[,"index"]} entry; index < 0 leaves it out. */
 json_t *ltvd_field_error(const char *field, long index, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

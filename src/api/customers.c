@@ -154,12 +154,12 @@ int ltvd_api_customers_list(struct ltvd_req *r)
   f.country = ltvd_req_query(r, "country");
   f.name_prefix = ltvd_req_query(r, "q");
   if (f.name_prefix && strlen(f.name_prefix) > 500)
-    return ltvd_problem(r, 400, "q must be at most 500 bytes");
+    return ltvd_problem_field(r, 400, "q", "must be at most 500 bytes");
   const char *band = ltvd_req_query(r, "size_band");
   if (band) {
     if (!ltvd_size_band_range(band, &f.band_lo, &f.band_hi, &f.band_unknown))
-      return ltvd_problem(r, 400,
-                          "size_band must be one of 1-9, 10-49, 50-249, 250-999, 1000+, unknown");
+      return ltvd_problem_field(r, 400, "size_band",
+                                "must be one of 1-9, 10-49, 50-249, 250-999, 1000+, unknown");
     f.band = true;
   }
   PGresult *res = ltvd_db_customer_list(r->db, &f);

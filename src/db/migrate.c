@@ -22,10 +22,14 @@ int ltvd_db_known_schema_version(void)
 
 int ltvd_db_schema_version(PGconn *c)
 {
-  PGresult *res = ltvd_db_exec(c, "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL "
-                                  "THEN 0 ELSE (SELECT coalesce(max(version), 0) "
-                                  "FROM schema_migrations) END");
+  PGresult *res = ltvd_db_exec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
   if (res == NULL)
+    return -1;
+  bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+  PQclear(res);
+  if (!exists)
+    return 0;
+  if ((res = ltvd_db_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations")) == NULL)
     return -1;
   int v = atoi(PQgetvalue(res, 0, 0));
   PQclear(res);

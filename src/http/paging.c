@@ -12,11 +12,11 @@ int ltvd_paging_parse(struct ltvd_req *r, struct ltvd_page *page)
   page->after = 0;
   if (limit) {
     if (!ltvd_parse_int64(limit, 1, 1000, &v) || limit[0] == '-' || limit[0] == '+')
-      return ltvd_problem(r, 400, "limit must be an integer from 1 to 1000");
+      return ltvd_problem_field(r, 400, "limit", "must be an integer from 1 to 1000");
     page->limit = (int) v;
   }
   if (after && !ltvd_cursor_decode(after, &page->after))
-    return ltvd_problem(r, 400, "after is not a cursor this service issued");
+    return ltvd_problem_field(r, 400, "after", "is not a cursor this list issued");
   return 0;
 }
 

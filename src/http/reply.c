@@ -165,6 +165,19 @@ int ltvd_problem(struct ltvd_req *r, int status, const char *detail_fmt, ...)
   return ltvd_problem_errors_new(r, status, detail, NULL);
 }
 
+int ltvd_problem_field(struct ltvd_req *r, int status, const char *field, const char *fmt, ...)
+{
+  char detail[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  json_t *errors = json_array();
+  json_array_append_new(errors, ltvd_field_error(field, -1, "%s", detail));
+  return ltvd_problem_errors_new(r, status, detail, errors);
+}
+
 /* Which field a constraint guards, for conflict and reference errors. */
 static const struct {
   const char *constraint;

@@ -179,9 +179,9 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
       !valid_text(name) || !valid_text(val)) {
     ctx->status = ltvd_problem(r, 400, "the query string is not valid percent-encoded UTF-8");
   } else if (!allowed_param(r->route->query, name)) {
-    ctx->status = ltvd_problem(r, 400, "unknown query parameter \"%.64s\"", name);
+    ctx->status = ltvd_problem_field(r, 400, name, "is not a query parameter of this route");
   } else if (ltvd_req_query(r, name)) {
-    ctx->status = ltvd_problem(r, 400, "query parameter \"%.64s\" is repeated", name);
+    ctx->status = ltvd_problem_field(r, 400, name, "is given more than once");
   } else if (r->n_query == LTVD_MAX_QUERY) {
     ctx->status = ltvd_problem(r, 400, "too many query parameters");
   } else {
