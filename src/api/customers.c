@@ -188,21 +188,31 @@ int ltvd_api_customers_create(struct ltvd_req *r)
   return res ? reply_customer(r, 201, res) : ltvd_reply_db_error(r);
 }
 
+/* The live customer of the path's id, locked for the transaction when lock: its row, or
+ * NULL after replying (400 for a bad id, 404, or the database error). */
+static PGresult *load_customer(struct ltvd_req *r, bool lock, int64_t *id)
+{
+  if (ltvd_req_id(r, 0, id))
+    return NULL;
+  PGresult *res = ltvd_db_customer_get(r->db, *id, lock);
+  if (res == NULL) {
+    ltvd_reply_db_error(r);
+    return NULL;
+  }
+  if (PQntuples(res) == 0) {
+    PQclear(res);
+    ltvd_problem(r, 404, "customer %lld does not exist", (long long) *id);
+    return NULL;
+  }
+  return res;
+}
+
 int ltvd_api_customers_get(struct ltvd_req *r)
 {
   int64_t id;
-  int status;
+  PGresult *res = load_customer(r, false, &id);
 
-  if ((status = ltvd_req_id(r, 0, &id)))
-    return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, false);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
-  }
-  return reply_customer(r, 200, res);
+  return res ? reply_customer(r, 200, res) : r->status;
 }
 
 int ltvd_api_customers_get_external(struct ltvd_req *r)
@@ -233,19 +243,12 @@ static bool version_matches(struct ltvd_req *r, int64_t current)
 int ltvd_api_customers_patch(struct ltvd_req *r)
 {
   int64_t id;
-  int status;
   const char *key;
   json_t *v;
+  PGresult *res = load_customer(r, true, &id);
 
-  if ((status = ltvd_req_id(r, 0, &id)))
-    return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, true);
   if (res == NULL)
-    return ltvd_reply_db_error(r);
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
-  }
+    return r->status;
   json_t *errors = json_array();
   if (check_input(r->json, LTVD_VALIDATE_PATCH, -1, errors)) {
     PQclear(res);
@@ -280,18 +283,12 @@ int ltvd_api_customers_patch(struct ltvd_req *r)
 int ltvd_api_customers_delete(struct ltvd_req *r)
 {
   int64_t id;
-  int status;
+  PGresult *res = load_customer(r, true, &id);
 
-  if ((status = ltvd_req_id(r, 0, &id)))
-    return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, true);
   if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  int64_t current = found ? ltvd_db_customer_version(res, 0) : 0;
+    return r->status;
+  int64_t current = ltvd_db_customer_version(res, 0);
   PQclear(res);
-  if (!found)
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
   if (!ltvd_req_if_match(r, current))
     return r->status;
   if ((res = ltvd_db_customer_archive(r->db, id)) == NULL)

@@ -336,14 +336,14 @@ static void free_strv(char **v)
   free(v);
 }
 
-static long long now_ms(void)
+long long harness_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void harness_sleep_ms(int ms)
 {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -374,10 +374,10 @@ static char *run_capture(harness_db *db, char *const argv[], int timeout_s, int 
   close(fds[1]);
   size_t len = 0, cap = 4096;
   char *out = malloc(cap);
-  long long deadline = now_ms() + timeout_s * 1000LL;
+  long long deadline = harness_now_ms() + timeout_s * 1000LL;
   for (;;) {
     struct pollfd pfd = {fds[0], POLLIN, 0};
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - harness_now_ms());
     if (left <= 0 || poll(&pfd, 1, left) <= 0) {
       kill(pid, SIGKILL);
       break;
@@ -393,7 +393,7 @@ static char *run_capture(harness_db *db, char *const argv[], int timeout_s, int 
   out[len] = '\0';
   int ws;
   waitpid(pid, &ws, 0);
-  *status = now_ms() >= deadline ? -1 : ws;
+  *status = harness_now_ms() >= deadline ? -1 : ws;
   return out;
 }
 
@@ -699,7 +699,7 @@ static bool alive_elsewhere(pid_t pid)
 
 static bool reap(harness_server *s, int timeout_ms)
 {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = harness_now_ms() + timeout_ms;
   while (!s->reaped) {
     pid_t p = waitpid(s->pid, &s->wstatus, WNOHANG);
     if (p == s->pid) {
@@ -708,9 +708,9 @@ static bool reap(harness_server *s, int timeout_ms)
     }
     if (p < 0 && errno == ECHILD && !alive_elsewhere(s->pid))
       return true; /* not our child (a forked test): gone or a zombie */
-    if (now_ms() >= deadline)
+    if (harness_now_ms() >= deadline)
       return false;
-    sleep_ms(10);
+    harness_sleep_ms(10);
   }
   return true;
 }
@@ -727,8 +727,8 @@ int harness_server_wait(harness_server *s, int timeout_ms)
 
 static bool wait_healthy(harness_server *s)
 {
-  long long deadline = now_ms() + (harness_under_wrapper() ? 60000 : 30000);
-  while (now_ms() < deadline) {
+  long long deadline = harness_now_ms() + (harness_under_wrapper() ? 60000 : 30000);
+  while (harness_now_ms() < deadline) {
     if (!harness_server_alive(s))
       return false;
     harness_response *r = harness_request(s, "GET", "/healthz", NULL, NULL, 0);
@@ -736,7 +736,7 @@ static bool wait_healthy(harness_server *s)
     harness_response_free(r);
     if (status == 200)
       return true;
-    sleep_ms(50);
+    harness_sleep_ms(50);
   }
   return false;
 }

@@ -48,6 +48,10 @@ TCase *harness_tcase(const char *name);
 void harness_fail_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool harness_under_wrapper(void);
 
+/* Monotonic milliseconds, and a sleep that resumes after signals. */
+long long harness_now_ms(void);
+void harness_sleep_ms(int ms);
+
 /* Memory ----------------------------------------------------------------------------- */
 
 char *harness_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

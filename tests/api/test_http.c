@@ -22,18 +22,6 @@ static int counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static harness_response *call(const char *scope, const char *method, const char *path,
                               const char *body)
@@ -209,11 +197,11 @@ START_TEST(test_key_created_while_serving_works)
       call(harness_fmt("ltvd_%s", harness_repeat('a', 64)), "GET", "/v1/customers", NULL), 401,
       NULL);
   const char *key = harness_key_create(env->db, "read", unique("late"));
-  long long deadline = now_ms() + 1000;
+  long long deadline = harness_now_ms() + 1000;
   long status;
   do {
     status = call(key, "GET", "/v1/customers", NULL)->status;
-  } while (status != 200 && now_ms() < deadline && (sleep_ms(20), 1));
+  } while (status != 200 && harness_now_ms() < deadline && (harness_sleep_ms(20), 1));
   ck_assert_int_eq(status, 200);
 }
 END_TEST
@@ -225,12 +213,12 @@ START_TEST(test_revoked_key_stops_working_within_1_second)
   harness_assert_status(call(key, "GET", "/v1/customers", NULL), 200);
   harness_sql_exec(env->db,
                    harness_fmt("UPDATE api_keys SET revoked_at = now() WHERE name = '%s'", name));
-  long long start = now_ms(), limit = harness_under_wrapper() ? 3000 : 1000;
+  long long start = harness_now_ms(), limit = harness_under_wrapper() ? 3000 : 1000;
   long status;
   while ((status = call(key, "GET", "/v1/customers", NULL)->status) == 200 &&
-         now_ms() - start < limit + 500)
-    sleep_ms(10);
-  long long took = now_ms() - start;
+         harness_now_ms() - start < limit + 500)
+    harness_sleep_ms(10);
+  long long took = harness_now_ms() - start;
   fprintf(stderr, "revocation took effect after %lld ms\n", took);
   ck_assert_msg(status == 401, "revoked key still answered %ld after %lld ms", status, took);
   ck_assert_msg(took <= limit, "revoked key worked for %lld ms (limit %lld)", took, limit);
@@ -419,7 +407,7 @@ END_TEST
 static json_t *log_lines_for(const char *rid)
 {
   json_t *found = harness_own_json(json_array());
-  long long deadline = now_ms() + 2000;
+  long long deadline = harness_now_ms() + 2000;
   do {
     json_array_clear(found);
     FILE *f = fopen(harness_server_log(env->srv), "r");
@@ -435,7 +423,7 @@ static json_t *log_lines_for(const char *rid)
     }
     free(line);
     fclose(f);
-  } while (json_array_size(found) == 0 && now_ms() < deadline && (sleep_ms(20), 1));
+  } while (json_array_size(found) == 0 && harness_now_ms() < deadline && (harness_sleep_ms(20), 1));
   return found;
 }
 
@@ -445,7 +433,7 @@ START_TEST(test_one_json_log_line_per_request)
   const char *h[] = {harness_fmt("X-Request-Id: %s", rid), NULL};
   harness_assert_status(harness_call(env, "read", "GET", "/v1/customers?limit=2", h, NULL), 200);
   json_t *lines = log_lines_for(rid);
-  sleep_ms(100);
+  harness_sleep_ms(100);
   lines = log_lines_for(rid);
   ck_assert_int_eq(json_array_size(lines), 1);
   json_t *l = json_array_get(lines, 0);
@@ -643,7 +631,7 @@ START_TEST(test_rate_limit_refills_after_a_second)
 {
   harness_server *srv = limited_server("5");
   exhaust(srv, env->key_read, 5);
-  sleep_ms(1100);
+  harness_sleep_ms(1100);
   harness_assert_status(request_with_key(srv, env->key_read, "GET", "/v1/customers", NULL), 200);
   harness_server_stop_ok(srv);
 }
@@ -724,9 +712,9 @@ START_TEST(test_stalled_clients_do_not_block_others)
                                 : i % 3 == 1 ? "GET /v1/cust"
                                              : "POST /v1/customers HTTP/1.1\r\nHost: x\r\n"
                                                "Content-Length: 100\r\n\r\n{\"na");
-  long long start = now_ms();
+  long long start = harness_now_ms();
   harness_response *r = call("read", "GET", "/v1/customers?limit=1", NULL);
-  long long took = now_ms() - start;
+  long long took = harness_now_ms() - start;
   for (int i = 0; i < N; i++)
     close(fds[i]);
   harness_assert_status(r, 200);
@@ -750,7 +738,7 @@ static int terminate_backends(harness_db *db)
  * took. */
 static long long wait_recovered(harness_env *e)
 {
-  long long start = now_ms(), limit = harness_under_wrapper() ? 30000 : 10000;
+  long long start = harness_now_ms(), limit = harness_under_wrapper() ? 30000 : 10000;
   int in_a_row = 0, unavailable = 0;
   while (in_a_row < 20) {
     harness_response *r = harness_call(e, "read", "GET", "/v1/customers", NULL, NULL);
@@ -764,12 +752,12 @@ static long long wait_recovered(harness_env *e)
     harness_assert_problem(r, 503, NULL);
     ck_assert_msg(!strstr(r->body, "FATAL") && !strstr(r->body, "terminat"),
                   "503 leaks database details: %s", r->body);
-    ck_assert_msg(now_ms() - start < limit, "no recovery within %lld ms", limit);
-    sleep_ms(50);
+    ck_assert_msg(harness_now_ms() - start < limit, "no recovery within %lld ms", limit);
+    harness_sleep_ms(50);
   }
   fprintf(stderr, "recovered from connection loss in %lld ms after %d answers of 503\n",
-          now_ms() - start, unavailable);
-  return now_ms() - start;
+          harness_now_ms() - start, unavailable);
+  return harness_now_ms() - start;
 }
 
 START_TEST(test_database_connection_loss_recovers)
@@ -795,15 +783,15 @@ START_TEST(test_key_revocation_still_works_after_connection_loss)
   harness_assert_status(harness_call(e, "read", "GET", "/v1/customers", NULL, NULL), 200);
   terminate_backends(e->db);
   wait_recovered(e);
-  sleep_ms(harness_under_wrapper() ? 5000 : 1000);
+  harness_sleep_ms(harness_under_wrapper() ? 5000 : 1000);
   harness_sql_exec(e->db, "UPDATE api_keys SET revoked_at = now() WHERE name = 'test-read'");
-  long long start = now_ms(), limit = harness_under_wrapper() ? 3000 : 1000;
+  long long start = harness_now_ms(), limit = harness_under_wrapper() ? 3000 : 1000;
   long status;
   while ((status = harness_call(e, "read", "GET", "/v1/customers", NULL, NULL)->status) != 401 &&
-         now_ms() - start < limit + 1000)
-    sleep_ms(20);
-  ck_assert_msg(status == 401 && now_ms() - start <= limit,
-                "revoked key after reconnect: %ld after %lld ms", status, now_ms() - start);
+         harness_now_ms() - start < limit + 1000)
+    harness_sleep_ms(20);
+  ck_assert_msg(status == 401 && harness_now_ms() - start <= limit,
+                "revoked key after reconnect: %ld after %lld ms", status, harness_now_ms() - start);
   harness_server_stop_ok(e->srv);
   e->srv = NULL;
   harness_env_down(e);
@@ -828,11 +816,11 @@ static bool wait_for_lock_waiter(harness_db *db)
   const char *sql = harness_fmt("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' "
                                 "AND wait_event_type = 'Lock'",
                                 harness_db_name(db));
-  long long deadline = now_ms() + 10000;
-  while (now_ms() < deadline) {
+  long long deadline = harness_now_ms() + 10000;
+  while (harness_now_ms() < deadline) {
     if (harness_sql_int(db, sql) > 0)
       return true;
-    sleep_ms(20);
+    harness_sleep_ms(20);
   }
   return false;
 }
@@ -847,7 +835,7 @@ START_TEST(test_sigterm_drains_an_in_flight_request)
   pthread_create(&t, NULL, do_slow_call, &c);
   bool waiting = wait_for_lock_waiter(env->db);
   kill(harness_server_pid(srv), SIGTERM);
-  sleep_ms(500);
+  harness_sleep_ms(500);
   bool alive = harness_server_alive(srv);
   harness_response *late = harness_request(srv, "GET", "/healthz", NULL, NULL, 0);
   PQclear(PQexec(lock, "COMMIT"));
