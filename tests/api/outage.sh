@@ -25,11 +25,12 @@ export LTVD_DATABASE_URL
 LTVD_DATABASE_URL=$(pg_conninfo "$dir" "$port" ltvd)
 "$LTVD_BIN" migrate >/dev/null
 key=$("$LTVD_BIN" key create --scope write --name outage)
-http=$((40000 + RANDOM % 9000))
+http=$(pg_free_port $((40000 + RANDOM % 9000)))
 LTVD_LOG_LEVEL=warn "$LTVD_BIN" serve --listen "127.0.0.1:$http" 2>"$dir/ltvd.log" &
 ltvd_pid=$!
 url=http://127.0.0.1:$http
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/healthz" >/dev/null || fail "ltvd did not start: $(cat "$dir/ltvd.log")"
 
 # status of an authenticated request, with the body left in $dir/body
 call() { curl -s -o "$dir/body" -w '%{http_code}' -H "Authorization: Bearer $key" "$@"; }
