@@ -28,6 +28,23 @@ PGresult *ltvd_db_customer_update(PGconn *c, int64_t id, const json_t *record);
 PGresult *ltvd_db_customer_upsert(PGconn *c, const json_t *record);
 PGresult *ltvd_db_customer_archive(PGconn *c, int64_t id);
 
+/* The live customer an input names by "customer_id" or "customer_external_id" (exactly
+ * one of them): its id; 0 after appending a field error (index < 0: none) to errors;
+ * -1 on a database error. Validate the two fields' types before calling. */
+int64_t ltvd_db_customer_resolve(PGconn *c, const json_t *input, long index, json_t *errors);
+
+/* The id of the live customer holding external_id; 0 when none; -1 on a database error. */
+int64_t ltvd_db_customer_id_by_external(PGconn *c, const char *external_id);
+
+/* Attaches the unmatched signals waiting for external_id to customer id. */
+bool ltvd_db_signals_attach(PGconn *c, int64_t id, const char *external_id);
+
+/* The validation entries of the two customer reference fields, for other resources'
+ * tables: {"customer_id", ...}, {"customer_external_id", ...}. */
+#define LTVD_CUSTOMER_REFERENCE_FIELDS                                                   \
+  {"customer_id", LTVD_F_INTEGER, 0, 1, INT64_C(9007199254740991), NULL},                \
+      {"customer_external_id", LTVD_F_STRING, 0, 1, 255, NULL}
+
 struct ltvd_customer_filter {
   int64_t after;
   int limit;

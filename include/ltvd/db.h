@@ -29,6 +29,15 @@ extern const struct ltvd_stmt ltvd_db_core_stmts[];
 extern const struct ltvd_stmt ltvd_db_customer_stmts[];
 extern const struct ltvd_stmt ltvd_db_key_stmts[];
 extern const struct ltvd_stmt ltvd_db_idempotency_stmts[];
+extern const struct ltvd_stmt ltvd_db_units_stmts[];
+extern const struct ltvd_stmt ltvd_db_products_stmts[];
+extern const struct ltvd_stmt ltvd_db_pipelines_stmts[];
+extern const struct ltvd_stmt ltvd_db_settings_stmts[];
+extern const struct ltvd_stmt ltvd_db_api_keys_stmts[];
+extern const struct ltvd_stmt ltvd_db_deals_stmts[];
+extern const struct ltvd_stmt ltvd_db_mrr_stmts[];
+extern const struct ltvd_stmt ltvd_db_signals_stmts[];
+extern const struct ltvd_stmt ltvd_db_timeline_stmts[];
 
 /* Sets the conninfo used by ltvd_db_thread_conn. */
 void ltvd_db_set_url(const char *url);

@@ -17,7 +17,8 @@ enum ltvd_scope { LTVD_SCOPE_NONE = 0, LTVD_SCOPE_READ, LTVD_SCOPE_WRITE, LTVD_S
 /* How the server runs a handler against the database. */
 enum ltvd_tx {
   LTVD_TX_NONE, /* no transaction: statements autocommit (reads) */
-  LTVD_TX_DATA, /* one transaction; a 2xx commits it with a data version bump */
+  LTVD_TX_DATA,  /* one transaction; a 2xx commits it with a data version bump */
+  LTVD_TX_PLAIN, /* one transaction committed on 2xx, no data version (API keys) */
 };
 
 struct ltvd_req;

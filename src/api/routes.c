@@ -3,11 +3,24 @@
  * document must list exactly these (tests/unit/test_openapi.c checks it). */
 #include <stddef.h>
 
+#include "ltvd/admin.h"
+#include "ltvd/catalog.h"
 #include "ltvd/customers.h"
+#include "ltvd/deals.h"
 #include "ltvd/http.h"
+#include "ltvd/revenue.h"
 #include "ltvd/system.h"
 
 #define CUSTOMER_FILTERS "limit,after,industry,size_band,acquisition_channel,country,q"
+#define DEAL_FILTERS                                                                    \
+  "limit,after,customer_id,pipeline,stage,status,product,closed_from,closed_to,"       \
+  "expected_close_from,expected_close_to"
+#define READ(m, p, h, q) {.method = m, .path = p, .handler = h, .scope = LTVD_SCOPE_READ, .query = q}
+#define WRITE(m, p, h)                                                                  \
+  {.method = m, .path = p, .handler = h, .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA,  \
+   .json_body = true}
+#define REMOVE(p, h)                                                                    \
+  {.method = "DELETE", .path = p, .handler = h, .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA}
 
 const struct ltvd_route ltvd_routes[] = {
     {.method = "GET", .path = "/healthz", .handler = ltvd_api_healthz, .no_db = true},
@@ -32,6 +45,56 @@ const struct ltvd_route ltvd_routes[] = {
      .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA, .json_body = true},
     {.method = "DELETE", .path = "/v1/customers/{id}", .handler = ltvd_api_customers_delete,
      .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA},
+    READ("GET", "/v1/customers/{id}/mrr", ltvd_api_mrr_list, "from,to"),
+    WRITE("PUT", "/v1/customers/{id}/mrr/{month}", ltvd_api_mrr_put_month),
+    READ("GET", "/v1/customers/{id}/signals", ltvd_api_customer_signals, "limit,after,type"),
+    READ("GET", "/v1/customers/{id}/timeline", ltvd_api_customer_timeline, "limit,after"),
+
+    READ("GET", "/v1/business-units", ltvd_api_units_list, "limit,after"),
+    WRITE("POST", "/v1/business-units", ltvd_api_units_create),
+    READ("GET", "/v1/business-units/{key}", ltvd_api_units_get, NULL),
+    WRITE("PATCH", "/v1/business-units/{key}", ltvd_api_units_patch),
+    REMOVE("/v1/business-units/{key}", ltvd_api_units_delete),
+
+    READ("GET", "/v1/products", ltvd_api_products_list, "limit,after,business_unit,family"),
+    WRITE("POST", "/v1/products", ltvd_api_products_create),
+    READ("GET", "/v1/products/{key}", ltvd_api_products_get, NULL),
+    WRITE("PATCH", "/v1/products/{key}", ltvd_api_products_patch),
+    REMOVE("/v1/products/{key}", ltvd_api_products_delete),
+
+    READ("GET", "/v1/pipelines", ltvd_api_pipelines_list, "limit,after"),
+    WRITE("POST", "/v1/pipelines", ltvd_api_pipelines_create),
+    READ("GET", "/v1/pipelines/{key}", ltvd_api_pipelines_get, NULL),
+    WRITE("PATCH", "/v1/pipelines/{key}", ltvd_api_pipelines_patch),
+    REMOVE("/v1/pipelines/{key}", ltvd_api_pipelines_delete),
+
+    READ("GET", "/v1/deals", ltvd_api_deals_list, DEAL_FILTERS),
+    WRITE("POST", "/v1/deals", ltvd_api_deals_create),
+    WRITE("POST", "/v1/deals/batch", ltvd_api_deals_batch),
+    READ("GET", "/v1/deals/external/{external_id}", ltvd_api_deals_get_external, NULL),
+    WRITE("PUT", "/v1/deals/external/{external_id}", ltvd_api_deals_put_external),
+    READ("GET", "/v1/deals/{id}", ltvd_api_deals_get, NULL),
+    WRITE("PATCH", "/v1/deals/{id}", ltvd_api_deals_patch),
+    REMOVE("/v1/deals/{id}", ltvd_api_deals_delete),
+    READ("GET", "/v1/deals/{id}/history", ltvd_api_deals_history, NULL),
+
+    WRITE("POST", "/v1/mrr/batch", ltvd_api_mrr_batch),
+
+    READ("GET", "/v1/signals", ltvd_api_signals_list,
+         "limit,after,unmatched,type,customer_id,source"),
+    WRITE("POST", "/v1/signals", ltvd_api_signals_create),
+    WRITE("POST", "/v1/signals/batch", ltvd_api_signals_batch),
+
+    {.method = "GET", .path = "/v1/api-keys", .handler = ltvd_api_api_keys_list,
+     .scope = LTVD_SCOPE_ADMIN, .query = "limit,after"},
+    {.method = "POST", .path = "/v1/api-keys", .handler = ltvd_api_api_keys_create,
+     .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN, .json_body = true},
+    {.method = "DELETE", .path = "/v1/api-keys/{id}", .handler = ltvd_api_api_keys_delete,
+     .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN},
+
+    READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
+    {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,
+     .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_DATA, .json_body = true},
 };
 
 const size_t ltvd_routes_count = sizeof ltvd_routes / sizeof *ltvd_routes;

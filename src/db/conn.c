@@ -18,6 +18,15 @@ static const struct ltvd_stmt *const statement_sets[] = {
     ltvd_db_customer_stmts,
     ltvd_db_key_stmts,
     ltvd_db_idempotency_stmts,
+    ltvd_db_units_stmts,
+    ltvd_db_products_stmts,
+    ltvd_db_pipelines_stmts,
+    ltvd_db_settings_stmts,
+    ltvd_db_api_keys_stmts,
+    ltvd_db_deals_stmts,
+    ltvd_db_mrr_stmts,
+    ltvd_db_signals_stmts,
+    ltvd_db_timeline_stmts,
 };
 
 struct thread_conn {

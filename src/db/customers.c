@@ -62,6 +62,12 @@ const struct ltvd_stmt ltvd_db_customer_stmts[] = {
     {"customer_archive",
      "UPDATE customers SET archived_at = $2, updated_at = $2, version = version + 1 "
      "WHERE id = $1 AND archived_at IS NULL RETURNING id"},
+    {"customer_live_id", "SELECT id FROM customers WHERE id = $1 AND archived_at IS NULL"},
+    {"customer_live_ext",
+     "SELECT id FROM customers WHERE external_id = $1 AND archived_at IS NULL"},
+    {"customer_attach_signals",
+     "UPDATE signals SET customer_id = $1 WHERE customer_id IS NULL "
+     "AND customer_external_id = $2"},
     {NULL, NULL},
 };
 
@@ -169,6 +175,13 @@ static PGresult *run_with_record(PGconn *c, const char *stmt, const char *id,
   record_params(&p, record, first);
   PGresult *res = ltvd_db_run(c, stmt, first + N_WRITABLE + 1, p.values);
   free(p.properties);
+  /* signals that arrived before their customer join it as soon as it is written */
+  if (res && !PQgetisnull(res, 0, C_EXTERNAL_ID) &&
+      !ltvd_db_signals_attach(c, ltvd_db_customer_id(res, 0),
+                              PQgetvalue(res, 0, C_EXTERNAL_ID))) {
+    PQclear(res);
+    return NULL;
+  }
   return res;
 }
 
@@ -240,4 +253,56 @@ PGresult *ltvd_db_customer_list(PGconn *c, const struct ltvd_customer_filter *f)
   values[7] = f->name_prefix ? prefix : NULL;
   values[8] = limit;
   return ltvd_db_run(c, "customer_list", 9, values);
+}
+
+static int64_t first_id(PGresult *res)
+{
+  int64_t id;
+
+  if (res == NULL)
+    return -1;
+  id = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+  PQclear(res);
+  return id;
+}
+
+int64_t ltvd_db_customer_id_by_external(PGconn *c, const char *external_id)
+{
+  return first_id(LTVD_DB_RUN(c, "customer_live_ext", external_id));
+}
+
+int64_t ltvd_db_customer_resolve(PGconn *c, const json_t *input, long index, json_t *errors)
+{
+  json_t *id = json_object_get(input, "customer_id");
+  json_t *ext = json_object_get(input, "customer_external_id");
+  bool has_id = id && !json_is_null(id), has_ext = ext && !json_is_null(ext);
+  int64_t found;
+
+  if (has_id == has_ext) {
+    json_array_append_new(errors, ltvd_field_error(has_id ? "customer_external_id" : "customer_id",
+                                                   index, "give exactly one of customer_id "
+                                                          "and customer_external_id"));
+    return 0;
+  }
+  if (has_id) {
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long) json_integer_value(id));
+    found = first_id(LTVD_DB_RUN(c, "customer_live_id", s));
+  } else {
+    found = ltvd_db_customer_id_by_external(c, json_string_value(ext));
+  }
+  if (found == 0)
+    json_array_append_new(errors, ltvd_field_error(has_id ? "customer_id" : "customer_external_id",
+                                                   index, "refers to no customer"));
+  return found;
+}
+
+bool ltvd_db_signals_attach(PGconn *c, int64_t id, const char *external_id)
+{
+  char s[24];
+
+  snprintf(s, sizeof s, "%lld", (long long) id);
+  PGresult *res = LTVD_DB_RUN(c, "customer_attach_signals", s, external_id);
+  PQclear(res);
+  return res != NULL;
 }

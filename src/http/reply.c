@@ -188,6 +188,15 @@ static const struct {
     {"products_pkey", "key"},
     {"business_units_pkey", "key"},
     {"pipelines_pkey", "key"},
+    {"products_business_unit_fkey", "business_unit"},
+    {"deals_customer_id_fkey", "customer_id"},
+    {"deals_product_fkey", "product"},
+    {"deals_pipeline_stage_fkey", "stage"},
+    {"mrr_lines_customer_id_fkey", "customer_id"},
+    {"mrr_lines_product_fkey", "product"},
+    {"signals_customer_id_fkey", "customer_id"},
+    {"signals_product_fkey", "product"},
+    {"signals_source_event_id_key", "event_id"},
 };
 
 static const char *constraint_field(const char *constraint)

@@ -261,9 +261,11 @@ static enum ltvd_tx_outcome run_in_tx(PGconn *c, void *p)
   int status = r->route->handler(r);
   if (status >= 300)
     return LTVD_TX_ROLLBACK;
-  if (!ltvd_db_bump_data_version(c, &version))
-    return LTVD_TX_ROLLBACK;
-  ltvd_reply_header(r, "X-Ltvd-Data-Version", "%lld", (long long) version);
+  if (r->route->tx == LTVD_TX_DATA) {
+    if (!ltvd_db_bump_data_version(c, &version))
+      return LTVD_TX_ROLLBACK;
+    ltvd_reply_header(r, "X-Ltvd-Data-Version", "%lld", (long long) version);
+  }
   if (ctx->idem->active) {
     enum ltvd_idem_store st = ltvd_idem_store(r, ctx->idem);
     if (st != LTVD_IDEM_STORED) {
@@ -396,7 +398,7 @@ static int dispatch(struct request *q)
     return status;
   if (r->db == NULL && rt->scope != LTVD_SCOPE_NONE)
     return ltvd_problem(r, 503, "the database is unavailable; retry shortly");
-  return rt->tx == LTVD_TX_DATA ? run_write(r) : run_read(r);
+  return rt->tx == LTVD_TX_NONE ? run_read(r) : run_write(r);
 }
 
 static void log_request(struct request *q)

@@ -45,6 +45,35 @@ START_TEST(cursor_rejects_what_it_did_not_make)
 }
 END_TEST
 
+START_TEST(key_and_offset_cursors_round_trip)
+{
+  char c[LTVD_CURSOR_LEN], key[LTVD_KEY_MAX + 1];
+  int64_t offset;
+
+  ltvd_key_cursor_encode("new_business", c);
+  ck_assert(ltvd_key_cursor_decode(c, key));
+  ck_assert_str_eq(key, "new_business");
+  ck_assert(!ltvd_cursor_decode(c, &offset)); /* a key cursor is no id cursor */
+  ltvd_offset_cursor_encode(300, c);
+  ck_assert(ltvd_offset_cursor_decode(c, &offset));
+  ck_assert_int_eq(offset, 300);
+  ck_assert(!ltvd_key_cursor_decode(c, key));
+}
+END_TEST
+
+START_TEST(key_cursors_hold_only_valid_keys)
+{
+  char c[LTVD_CURSOR_LEN], key[LTVD_KEY_MAX + 1];
+
+  ltvd_key_cursor_encode("bad key", c); /* a space is not allowed in keys */
+  ck_assert(!ltvd_key_cursor_decode(c, key));
+  ck_assert(ltvd_valid_key("Pro-2024.v2_x"));
+  ck_assert(!ltvd_valid_key("-lead"));
+  ck_assert(!ltvd_valid_key(""));
+  ck_assert(!ltvd_valid_key("a/b"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("cursor");
@@ -53,6 +82,8 @@ static Suite *suite(void)
   ADD(tc, cursor_round_trips);
   ADD(tc, cursor_is_base64url_of_a_versioned_id);
   ADD(tc, cursor_rejects_what_it_did_not_make);
+  ADD(tc, key_and_offset_cursors_round_trip);
+  ADD(tc, key_cursors_hold_only_valid_keys);
   suite_add_tcase(s, tc);
   return s;
 }
