@@ -38,12 +38,14 @@ const struct ltvd_stmt ltvd_db_pipelines_stmts[] = {
      "ON CONFLICT (pipeline, key) DO UPDATE SET name = excluded.name, "
      "position = excluded.position, probability = excluded.probability, "
      "state = excluded.state"},
-    /* the stage rows are locked first: moving a deal into a stage key-share locks it */
+    /* moving a deal into a stage key-share locks the stage row: locking the rows first,
+     * in a statement of its own, makes the count that follows see every such deal */
+    {"pipeline_stages_lock",
+     "SELECT key FROM pipeline_stages WHERE pipeline = $1 FOR UPDATE"},
     {"pipeline_stage_deals",
-     "WITH locked AS (SELECT key, state, position FROM pipeline_stages WHERE pipeline = $1 "
-     "FOR UPDATE) SELECT l.key, l.state, count(d.id) FROM locked l "
-     "JOIN deals d ON d.pipeline = $1 AND d.stage = l.key "
-     "GROUP BY l.key, l.state, l.position ORDER BY l.position"},
+     "SELECT s.key, s.state, count(d.id) FROM pipeline_stages s "
+     "JOIN deals d ON d.pipeline = s.pipeline AND d.stage = s.key WHERE s.pipeline = $1 "
+     "GROUP BY s.key, s.state, s.position ORDER BY s.position"},
     {"pipeline_delete", "DELETE FROM pipelines WHERE key = $1 RETURNING key"},
     {NULL, NULL},
 };
@@ -108,6 +110,11 @@ bool ltvd_db_pipeline_set_stages(PGconn *c, const char *key, const json_t *stage
 
 PGresult *ltvd_db_pipeline_stage_deals(PGconn *c, const char *key)
 {
+  PGresult *res = LTVD_DB_RUN(c, "pipeline_stages_lock", key);
+
+  if (res == NULL)
+    return NULL;
+  PQclear(res);
   return LTVD_DB_RUN(c, "pipeline_stage_deals", key);
 }
 

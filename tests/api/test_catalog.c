@@ -4,8 +4,10 @@
  * stage are inserted with SQL (their endpoints are another module's). */
 #include "harness.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static harness_env *env;
@@ -632,6 +634,47 @@ START_TEST(test_pipeline_patch_preconditions_and_key)
 }
 END_TEST
 
+struct patch_call {
+  const char *path, *body;
+  harness_response *r;
+};
+
+static void *patch_in_thread(void *arg)
+{
+  struct patch_call *p = arg;
+  p->r = patch(p->path, NULL, p->body);
+  return NULL;
+}
+
+START_TEST(test_pipeline_stage_removal_sees_a_deal_committed_while_it_waits)
+{
+  const char *key = new_key("race");
+  create_pipeline(key);
+  long long customer = sql_customer();
+  PGconn *c = harness_db_connect(env->db);
+  PQclear(PQexec(c, "BEGIN"));
+  PGresult *res = PQexec(c, harness_fmt("INSERT INTO deals (customer_id, pipeline, stage, created_at, "
+                                        "updated_at) VALUES (%lld, '%s', 'a', now(), now())",
+                                        customer, key));
+  ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  struct patch_call call = {harness_fmt("/v1/pipelines/%s", key),
+                            "{\"stages\":[{\"key\":\"b\",\"probability\":0.5,\"state\":\"open\"},"
+                            "{\"key\":\"w\",\"probability\":1,\"state\":\"won\"},"
+                            "{\"key\":\"l\",\"probability\":0,\"state\":\"lost\"}]}",
+                            NULL};
+  pthread_t t;
+  pthread_create(&t, NULL, patch_in_thread, &call);
+  struct timespec pause = {0, 300000000L};
+  nanosleep(&pause, NULL); /* the PATCH now waits for the stage row the deal locks */
+  PQclear(PQexec(c, "COMMIT"));
+  PQfinish(c);
+  pthread_join(t, NULL);
+  harness_assert_problem(call.r, 409, "stages");
+  ck_assert_msg(problem_message_has(call.r, "stages", "stage a holds 1 deal"), "%s", call.r->body);
+}
+END_TEST
+
 START_TEST(test_pipeline_delete_with_and_without_deals)
 {
   const char *busy = new_key("busy"), *idle = new_key("idle");
@@ -704,6 +747,7 @@ static Suite *catalog_suite(void)
   tcase_add_test(tc, test_pipeline_patch_replaces_stages_by_key);
   tcase_add_test(tc, test_pipeline_stage_holding_deals_cannot_go_or_change_state);
   tcase_add_test(tc, test_pipeline_patch_preconditions_and_key);
+  tcase_add_test(tc, test_pipeline_stage_removal_sees_a_deal_committed_while_it_waits);
   tcase_add_test(tc, test_pipeline_delete_with_and_without_deals);
   tcase_add_test(tc, test_pipeline_list_by_key_with_paging);
   tcase_add_test(tc, test_catalog_writes_need_write_scope);
