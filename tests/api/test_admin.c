@@ -71,8 +71,8 @@ START_TEST(test_create_shows_the_secret_once)
 {
   const char *name = new_name("made");
   harness_response *r = create_key("write", name);
-  static const char *const fields[] = {"id", "name", "scope", "prefix", "created_at", "revoked_at",
-                                       "key"};
+  static const char *const fields[] = {"id",         "name",       "scope", "prefix",
+                                       "created_at", "revoked_at", "key"};
   for (size_t i = 0; i < 7; i++)
     member(r, fields[i]);
   ck_assert_int_eq(json_object_size(r->json), 7);
@@ -80,8 +80,8 @@ START_TEST(test_create_shows_the_secret_once)
   ck_assert_int_eq(strlen(key), 69);
   ck_assert_int_eq(strncmp(key, "ltvd_", 5), 0);
   ck_assert_int_eq(strspn(key + 5, "0123456789abcdef"), 64);
-  ck_assert_int_eq(strncmp(harness_json_str(r, "prefix"), key, strlen(harness_json_str(r, "prefix"))),
-                   0);
+  ck_assert_int_eq(
+      strncmp(harness_json_str(r, "prefix"), key, strlen(harness_json_str(r, "prefix"))), 0);
   ck_assert_str_eq(harness_json_str(r, "scope"), "write");
   ck_assert_str_eq(harness_json_str(r, "name"), name);
   ck_assert(json_is_null(member(r, "revoked_at")));
@@ -94,10 +94,11 @@ START_TEST(test_create_shows_the_secret_once)
                         201);
   harness_assert_problem(harness_call(env, key, "GET", "/v1/api-keys", NULL, NULL), 403, NULL);
   /* only its hash is stored */
-  ck_assert_int_eq(harness_sql_int(env->db, harness_fmt("SELECT count(*) FROM api_keys WHERE hash = "
-                                                        "sha256('%s'::bytea)",
-                                                        key)),
-                   1);
+  ck_assert_int_eq(
+      harness_sql_int(env->db, harness_fmt("SELECT count(*) FROM api_keys WHERE hash = "
+                                           "sha256('%s'::bytea)",
+                                           key)),
+      1);
 }
 END_TEST
 
@@ -119,7 +120,8 @@ START_TEST(test_list_never_shows_the_secret)
     found |= json_integer_value(json_object_get(k, "id")) == harness_json_int(c, "id");
   }
   ck_assert(found);
-  ck_assert_int_eq(json_array_size(results), harness_sql_int(env->db, "SELECT count(*) FROM api_keys"));
+  ck_assert_int_eq(json_array_size(results),
+                   harness_sql_int(env->db, "SELECT count(*) FROM api_keys"));
 }
 END_TEST
 
@@ -130,8 +132,9 @@ START_TEST(test_list_pages_by_id)
   long long total = harness_sql_int(env->db, "SELECT count(*) FROM api_keys"), seen = 0, last = 0;
   const char *after = NULL;
   do {
-    harness_response *r = admin("GET", harness_fmt("/v1/api-keys?limit=2%s%s", after ? "&after=" : "",
-                                                    after ? harness_urlenc(after) : ""),
+    harness_response *r = admin("GET",
+                                harness_fmt("/v1/api-keys?limit=2%s%s", after ? "&after=" : "",
+                                            after ? harness_urlenc(after) : ""),
                                 NULL);
     harness_assert_status(r, 200);
     json_t *k;
@@ -181,15 +184,16 @@ START_TEST(test_non_admin_keys_get_403)
 {
   const char *scopes[] = {"read", "write"};
   for (int i = 0; i < 2; i++) {
-    harness_assert_problem(harness_call(env, scopes[i], "GET", "/v1/api-keys", NULL, NULL), 403, NULL);
+    harness_assert_problem(harness_call(env, scopes[i], "GET", "/v1/api-keys", NULL, NULL), 403,
+                           NULL);
     harness_assert_problem(harness_call(env, scopes[i], "POST", "/v1/api-keys", NULL,
                                         "{\"name\":\"x\",\"scope\":\"admin\"}"),
                            403, NULL);
-    harness_assert_problem(harness_call(env, scopes[i], "DELETE", "/v1/api-keys/1", NULL, NULL), 403,
-                           NULL);
-    harness_assert_problem(harness_call(env, scopes[i], "PATCH", "/v1/settings", NULL,
-                                        "{\"loyal_threshold\":3}"),
+    harness_assert_problem(harness_call(env, scopes[i], "DELETE", "/v1/api-keys/1", NULL, NULL),
                            403, NULL);
+    harness_assert_problem(
+        harness_call(env, scopes[i], "PATCH", "/v1/settings", NULL, "{\"loyal_threshold\":3}"), 403,
+        NULL);
   }
   harness_assert_problem(harness_call(env, NULL, "GET", "/v1/api-keys", NULL, NULL), 401, NULL);
 }
@@ -205,8 +209,9 @@ START_TEST(test_create_refuses_idempotency_key_and_bad_input)
   harness_assert_problem(admin("POST", "/v1/api-keys", "{\"name\":\"x\",\"scope\":\"root\"}"), 422,
                          "scope");
   harness_assert_problem(admin("POST", "/v1/api-keys", "{\"scope\":\"read\"}"), 422, "name");
-  harness_assert_problem(admin("POST", "/v1/api-keys", "{\"name\":\"x\",\"scope\":\"read\",\"key\":"
-                                                       "\"ltvd_00\"}"),
+  harness_assert_problem(admin("POST", "/v1/api-keys",
+                               "{\"name\":\"x\",\"scope\":\"read\",\"key\":"
+                               "\"ltvd_00\"}"),
                          422, "key");
   ck_assert_int_eq(harness_sql_int(env->db, "SELECT count(*) FROM api_keys"), before);
 }
@@ -265,10 +270,12 @@ START_TEST(test_settings_patch_changes_and_bumps_versions)
 {
   harness_response *before = harness_call(env, "read", "GET", "/v1/settings", NULL, NULL);
   long long v = harness_json_int(before, "version");
-  harness_response *w0 = harness_call(env, "write", "POST", "/v1/business-units", NULL,
-                                      harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}", new_name("dv")));
+  harness_response *w0 =
+      harness_call(env, "write", "POST", "/v1/business-units", NULL,
+                   harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}", new_name("dv")));
   harness_assert_status(w0, 201);
-  harness_response *r = patch_settings(NULL, "{\"loyal_threshold\":7,\"quadrant_percentile\":62.5}");
+  harness_response *r =
+      patch_settings(NULL, "{\"loyal_threshold\":7,\"quadrant_percentile\":62.5}");
   harness_assert_status(r, 200);
   ck_assert_int_eq(harness_json_int(r, "loyal_threshold"), 7);
   ck_assert_double_eq_tol(number(r, "quadrant_percentile"), 62.5, 1e-12);
@@ -308,7 +315,8 @@ START_TEST(test_settings_weights_merge)
   w = member(r, "weights");
   ck_assert_double_eq_tol(json_number_value(json_object_get(w, "usage")), 0.2, 1e-12);
   ck_assert_double_eq_tol(json_number_value(json_object_get(w, "size")), 0.3, 1e-12);
-  harness_assert_problem(patch_settings(NULL, "{\"weights\":{\"colour\":1}}"), 422, "weights.colour");
+  harness_assert_problem(patch_settings(NULL, "{\"weights\":{\"colour\":1}}"), 422,
+                         "weights.colour");
   harness_assert_problem(patch_settings(NULL, "{\"weights\":{\"size\":-1}}"), 422, "weights.size");
 }
 END_TEST
@@ -335,9 +343,9 @@ START_TEST(test_settings_if_match)
   const char *stale[] = {harness_fmt("If-Match: \"%lld\"", v - 1 > 0 ? v - 1 : v + 5), NULL};
   const char *current[] = {harness_fmt("If-Match: \"%lld\"", v), NULL};
   harness_assert_problem(patch_settings(stale, "{\"clv_horizon_months\":24}"), 412, NULL);
-  harness_assert_problem(patch_settings(NULL, harness_fmt("{\"clv_horizon_months\":24,\"version\":%lld}",
-                                                          v + 9)),
-                         412, NULL);
+  harness_assert_problem(
+      patch_settings(NULL, harness_fmt("{\"clv_horizon_months\":24,\"version\":%lld}", v + 9)), 412,
+      NULL);
   harness_response *r = patch_settings(current, "{\"clv_horizon_months\":24}");
   harness_assert_status(r, 200);
   ck_assert_int_eq(harness_json_int(r, "clv_horizon_months"), 24);

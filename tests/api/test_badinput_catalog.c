@@ -53,9 +53,11 @@ static const char *stages_51(void)
   for (int i = 0; i < 51; i++)
     json_array_append_new(stages, json_pack("{s:s, s:f, s:s}", "key", harness_fmt("s%d", i),
                                             "probability", 0.5, "state",
-                                            i == 0 ? "won" : i == 1 ? "lost" : "open"));
-  return harness_dump(json_pack("{s:s, s:s, s:s, s:o}", "key", "p51", "name", "n", "kind",
-                                "upsell", "stages", stages));
+                                            i == 0   ? "won"
+                                            : i == 1 ? "lost"
+                                                     : "open"));
+  return harness_dump(json_pack("{s:s, s:s, s:s, s:o}", "key", "p51", "name", "n", "kind", "upsell",
+                                "stages", stages));
 }
 
 static const char *key_name_101(void)

@@ -80,10 +80,10 @@ static void create_unit(const char *key)
 
 static void create_product(const char *key, const char *unit, const char *family, int tier)
 {
-  harness_response *r = post("/v1/products",
-                             harness_fmt("{\"key\":\"%s\",\"name\":\"Product %s\",\"business_unit\":"
-                                         "\"%s\",\"family\":\"%s\",\"tier\":%d}",
-                                         key, key, unit, family, tier));
+  harness_response *r =
+      post("/v1/products", harness_fmt("{\"key\":\"%s\",\"name\":\"Product %s\",\"business_unit\":"
+                                       "\"%s\",\"family\":\"%s\",\"tier\":%d}",
+                                       key, key, unit, family, tier));
   harness_assert_status(r, 201);
 }
 
@@ -108,11 +108,11 @@ static long long sql_customer(void)
 
 static void sql_deal(const char *pipeline, const char *stage, const char *product)
 {
-  harness_sql_exec(env->db,
-                   harness_fmt("INSERT INTO deals (customer_id, pipeline, stage, product, "
-                               "created_at, updated_at) VALUES (%lld, '%s', '%s', %s, now(), now())",
-                               sql_customer(), pipeline, stage,
-                               product ? harness_fmt("'%s'", product) : "NULL"));
+  harness_sql_exec(
+      env->db, harness_fmt("INSERT INTO deals (customer_id, pipeline, stage, product, "
+                           "created_at, updated_at) VALUES (%lld, '%s', '%s', %s, now(), now())",
+                           sql_customer(), pipeline, stage,
+                           product ? harness_fmt("'%s'", product) : "NULL"));
 }
 
 /* Every result of GET path (which has no query), following the cursor. */
@@ -122,8 +122,9 @@ static json_t *list_all(const char *path, const char *query, int limit, int *pag
   const char *after = NULL;
   int n = 0;
   do {
-    harness_response *r = get(harness_fmt("%s?limit=%d%s%s%s", path, limit, query,
-                                          after ? "&after=" : "", after ? harness_urlenc(after) : ""));
+    harness_response *r =
+        get(harness_fmt("%s?limit=%d%s%s%s", path, limit, query, after ? "&after=" : "",
+                        after ? harness_urlenc(after) : ""));
     harness_assert_status(r, 200);
     json_t *results = json_object_get(r->json, "results");
     ck_assert_msg(json_is_array(results), "%s: no results array", r->what);
@@ -169,8 +170,8 @@ static bool problem_message_has(const harness_response *r, const char *field, co
 START_TEST(test_unit_create_get_and_fields)
 {
   const char *key = new_key("unit");
-  harness_response *c = post("/v1/business-units",
-                             harness_fmt("{\"key\":\"%s\",\"name\":\"Software\"}", key));
+  harness_response *c =
+      post("/v1/business-units", harness_fmt("{\"key\":\"%s\",\"name\":\"Software\"}", key));
   harness_assert_status(c, 201);
   ck_assert_str_eq(harness_header(c, "Location"), harness_fmt("/v1/business-units/%s", key));
   ck_assert_str_eq(harness_header(c, "ETag"), "\"1\"");
@@ -197,9 +198,10 @@ END_TEST
 START_TEST(test_unit_malformed_keys)
 {
   harness_assert_problem(post("/v1/business-units", "{\"key\":\"-x\",\"name\":\"n\"}"), 422, "key");
-  harness_assert_problem(post("/v1/business-units", "{\"key\":\"a b\",\"name\":\"n\"}"), 422, "key");
-  harness_assert_problem(post("/v1/business-units",
-                              harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}", harness_repeat('k', 101))),
+  harness_assert_problem(post("/v1/business-units", "{\"key\":\"a b\",\"name\":\"n\"}"), 422,
+                         "key");
+  harness_assert_problem(post("/v1/business-units", harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}",
+                                                                harness_repeat('k', 101))),
                          422, "key");
   create_unit(harness_repeat('k', 100));
   harness_assert_problem(get("/v1/business-units/a%20b"), 404, NULL);
@@ -287,15 +289,15 @@ START_TEST(test_product_defaults_and_fields)
 {
   const char *unit = new_key("pu"), *key = new_key("prod");
   create_unit(unit);
-  harness_response *c = post("/v1/products",
-                             harness_fmt("{\"key\":\"%s\",\"name\":\"Std\",\"business_unit\":\"%s\","
-                                         "\"family\":\"crm\"}",
-                                         key, unit));
+  harness_response *c =
+      post("/v1/products", harness_fmt("{\"key\":\"%s\",\"name\":\"Std\",\"business_unit\":\"%s\","
+                                       "\"family\":\"crm\"}",
+                                       key, unit));
   harness_assert_status(c, 201);
   ck_assert_str_eq(harness_header(c, "Location"), harness_fmt("/v1/products/%s", key));
-  static const char *const fields[] = {"key", "name", "business_unit", "family", "tier",
-                                       "monthly_price", "gross_margin", "currency", "version",
-                                       "created_at", "updated_at", NULL};
+  static const char *const fields[] = {"key",     "name",          "business_unit", "family",
+                                       "tier",    "monthly_price", "gross_margin",  "currency",
+                                       "version", "created_at",    "updated_at",    NULL};
   assert_fields(c, fields);
   assert_member_json(c, "tier", "1");
   assert_member_json(c, "monthly_price", "0");
@@ -310,11 +312,12 @@ START_TEST(test_product_round_trips_every_field)
 {
   const char *unit = new_key("pu"), *key = new_key("prem");
   create_unit(unit);
-  harness_response *c = post(
-      "/v1/products", harness_fmt("{\"key\":\"%s\",\"name\":\"Premium\",\"business_unit\":\"%s\","
-                                  "\"family\":\"crm\",\"tier\":2,\"monthly_price\":9007199254740991,"
-                                  "\"gross_margin\":0.25}",
-                                  key, unit));
+  harness_response *c =
+      post("/v1/products",
+           harness_fmt("{\"key\":\"%s\",\"name\":\"Premium\",\"business_unit\":\"%s\","
+                       "\"family\":\"crm\",\"tier\":2,\"monthly_price\":9007199254740991,"
+                       "\"gross_margin\":0.25}",
+                       key, unit));
   harness_assert_status(c, 201);
   assert_member_json(c, "tier", "2");
   assert_member_json(c, "monthly_price", "9007199254740991");
@@ -324,8 +327,9 @@ END_TEST
 
 START_TEST(test_product_unknown_business_unit_is_422)
 {
-  harness_assert_problem(post("/v1/products", "{\"key\":\"orphan\",\"name\":\"o\","
-                                              "\"business_unit\":\"no-such-unit\",\"family\":\"f\"}"),
+  harness_assert_problem(post("/v1/products",
+                              "{\"key\":\"orphan\",\"name\":\"o\","
+                              "\"business_unit\":\"no-such-unit\",\"family\":\"f\"}"),
                          422, "business_unit");
   ck_assert_int_eq(harness_sql_int(env->db, "SELECT count(*) FROM products WHERE key = 'orphan'"),
                    0);
@@ -342,26 +346,27 @@ START_TEST(test_product_margin_follows_the_setting_when_null)
                                        "\"family\":\"m\",\"gross_margin\":0.3}",
                                        fixed, unit)),
       201);
-  harness_assert_status(harness_call(env, "admin", "PATCH", "/v1/settings", NULL,
-                                     "{\"default_gross_margin\":0.6}"),
-                        200);
-  ck_assert_double_eq_tol(member_number(get(harness_fmt("/v1/products/%s", follow)), "gross_margin"),
-                          0.6, 1e-12);
+  harness_assert_status(
+      harness_call(env, "admin", "PATCH", "/v1/settings", NULL, "{\"default_gross_margin\":0.6}"),
+      200);
+  ck_assert_double_eq_tol(
+      member_number(get(harness_fmt("/v1/products/%s", follow)), "gross_margin"), 0.6, 1e-12);
   ck_assert_double_eq_tol(member_number(get(harness_fmt("/v1/products/%s", fixed)), "gross_margin"),
                           0.3, 1e-12);
   /* clearing the stored margin makes it follow the setting again */
-  harness_response *r = patch(harness_fmt("/v1/products/%s", fixed), NULL, "{\"gross_margin\":null}");
+  harness_response *r =
+      patch(harness_fmt("/v1/products/%s", fixed), NULL, "{\"gross_margin\":null}");
   harness_assert_status(r, 200);
   ck_assert_double_eq_tol(member_number(r, "gross_margin"), 0.6, 1e-12);
   ck_assert_int_eq(harness_sql_int(env->db, harness_fmt("SELECT count(*) FROM products WHERE key = "
                                                         "'%s' AND gross_margin IS NULL",
                                                         fixed)),
                    1);
-  harness_assert_status(harness_call(env, "admin", "PATCH", "/v1/settings", NULL,
-                                     "{\"default_gross_margin\":null}"),
-                        200);
-  ck_assert_double_eq_tol(member_number(get(harness_fmt("/v1/products/%s", follow)), "gross_margin"),
-                          0.8, 1e-12);
+  harness_assert_status(
+      harness_call(env, "admin", "PATCH", "/v1/settings", NULL, "{\"default_gross_margin\":null}"),
+      200);
+  ck_assert_double_eq_tol(
+      member_number(get(harness_fmt("/v1/products/%s", follow)), "gross_margin"), 0.8, 1e-12);
 }
 END_TEST
 
@@ -372,9 +377,9 @@ START_TEST(test_product_patch_merges_and_checks)
   create_unit(unit);
   create_unit(unit2);
   create_product(key, unit, "fam", 1);
-  harness_response *r = patch(path, NULL,
-                              harness_fmt("{\"tier\":3,\"monthly_price\":4900,\"business_unit\":\"%s\"}",
-                                          unit2));
+  harness_response *r =
+      patch(path, NULL,
+            harness_fmt("{\"tier\":3,\"monthly_price\":4900,\"business_unit\":\"%s\"}", unit2));
   harness_assert_status(r, 200);
   assert_member_json(r, "tier", "3");
   assert_member_json(r, "monthly_price", "4900");
@@ -417,12 +422,13 @@ START_TEST(test_product_in_use_names_the_counts)
   sql_deal("new_business", "lead", key);
   sql_deal("new_business", "won", key);
   long long c = sql_customer();
-  harness_sql_exec(env->db, harness_fmt("INSERT INTO mrr_lines VALUES (%lld, '%s', '2026-01-01', 100)",
-                                        c, key));
-  harness_sql_exec(env->db, harness_fmt("INSERT INTO signals (customer_id, type, occurred_at, product, "
-                                        "created_at) VALUES (%lld, 'feature_interest', now(), '%s', "
-                                        "now())",
-                                        c, key));
+  harness_sql_exec(
+      env->db, harness_fmt("INSERT INTO mrr_lines VALUES (%lld, '%s', '2026-01-01', 100)", c, key));
+  harness_sql_exec(env->db,
+                   harness_fmt("INSERT INTO signals (customer_id, type, occurred_at, product, "
+                               "created_at) VALUES (%lld, 'feature_interest', now(), '%s', "
+                               "now())",
+                               c, key));
   harness_response *r = del(harness_fmt("/v1/products/%s", key));
   harness_assert_problem(r, 409, "key");
   ck_assert_msg(problem_message_has(r, "key", "used by 2 deals"), "%s", r->body);
@@ -483,16 +489,17 @@ START_TEST(test_pipeline_create_defaults_and_positions)
   const char *key = new_key("pl");
   harness_response *r = post(
       "/v1/pipelines",
-      harness_fmt("{\"key\":\"%s\",\"name\":\"Partners\",\"kind\":\"new_business\",\"stages\":["
-                  "{\"key\":\"intro\",\"name\":\"Introduction\",\"probability\":0.2,\"state\":\"open\"},"
-                  "{\"key\":\"deal\",\"probability\":1,\"state\":\"won\",\"position\":2},"
-                  "{\"key\":\"nope\",\"probability\":0,\"state\":\"lost\"}]}",
-                  key));
+      harness_fmt(
+          "{\"key\":\"%s\",\"name\":\"Partners\",\"kind\":\"new_business\",\"stages\":["
+          "{\"key\":\"intro\",\"name\":\"Introduction\",\"probability\":0.2,\"state\":\"open\"},"
+          "{\"key\":\"deal\",\"probability\":1,\"state\":\"won\",\"position\":2},"
+          "{\"key\":\"nope\",\"probability\":0,\"state\":\"lost\"}]}",
+          key));
   harness_assert_status(r, 201);
   ck_assert_str_eq(harness_header(r, "Location"), harness_fmt("/v1/pipelines/%s", key));
   ck_assert_str_eq(harness_header(r, "ETag"), "\"1\"");
-  static const char *const fields[] = {"key", "name", "kind", "stages", "version", "created_at",
-                                       "updated_at", NULL};
+  static const char *const fields[] = {"key",     "name",       "kind",       "stages",
+                                       "version", "created_at", "updated_at", NULL};
   assert_fields(r, fields);
   json_t *stages = member(r, "stages");
   ck_assert_int_eq(json_array_size(stages), 3);
@@ -504,13 +511,14 @@ START_TEST(test_pipeline_create_defaults_and_positions)
                      (long long)i + 1);
   harness_response *g = get(harness_fmt("/v1/pipelines/%s", key));
   ck_assert_msg(json_equal(g->json, r->json), "GET %s differs from create %s", g->body, r->body);
-  harness_assert_problem(post("/v1/pipelines",
-                              harness_fmt("{\"key\":\"%s\",\"name\":\"x\",\"kind\":\"upsell\","
-                                          "\"stages\":[{\"key\":\"a\",\"probability\":0.1,\"state\":"
-                                          "\"open\"},{\"key\":\"w\",\"probability\":1,\"state\":\"won\"},"
-                                          "{\"key\":\"l\",\"probability\":0,\"state\":\"lost\"}]}",
-                                          key)),
-                         409, "key");
+  harness_assert_problem(
+      post("/v1/pipelines",
+           harness_fmt("{\"key\":\"%s\",\"name\":\"x\",\"kind\":\"upsell\","
+                       "\"stages\":[{\"key\":\"a\",\"probability\":0.1,\"state\":"
+                       "\"open\"},{\"key\":\"w\",\"probability\":1,\"state\":\"won\"},"
+                       "{\"key\":\"l\",\"probability\":0,\"state\":\"lost\"}]}",
+                       key)),
+      409, "key");
 }
 END_TEST
 
@@ -526,17 +534,19 @@ START_TEST(test_pipeline_stage_rules_on_create)
                          422, "stages");
   harness_assert_problem(
       post("/v1/pipelines",
-           harness_fmt(base, harness_fmt("{\"key\":\"o\",\"probability\":1.5,\"state\":\"open\"},%s,%s",
-                                         won, lost))),
+           harness_fmt(base,
+                       harness_fmt("{\"key\":\"o\",\"probability\":1.5,\"state\":\"open\"},%s,%s",
+                                   won, lost))),
       422, "stages[0].probability");
   harness_assert_problem(
       post("/v1/pipelines",
-           harness_fmt(base, harness_fmt("%s,%s,{\"key\":\"l\",\"probability\":-0.1,\"state\":\"lost\"}",
-                                         open, won))),
+           harness_fmt(base,
+                       harness_fmt("%s,%s,{\"key\":\"l\",\"probability\":-0.1,\"state\":\"lost\"}",
+                                   open, won))),
       422, "stages[2].probability");
-  harness_assert_problem(post("/v1/pipelines",
-                              harness_fmt(base, harness_fmt("%s,%s,%s,%s", open, won, lost, open))),
-                         422, "stages[3].key");
+  harness_assert_problem(
+      post("/v1/pipelines", harness_fmt(base, harness_fmt("%s,%s,%s,%s", open, won, lost, open))),
+      422, "stages[3].key");
   harness_assert_problem(
       post("/v1/pipelines",
            harness_fmt(base, harness_fmt("%s,{\"key\":\"w\",\"probability\":1,\"state\":\"won\","
@@ -545,9 +555,8 @@ START_TEST(test_pipeline_stage_rules_on_create)
       422, "stages[1].position");
   ck_assert_int_eq(harness_sql_int(env->db, "SELECT count(*) FROM pipelines WHERE key = 'rules'"),
                    0);
-  harness_assert_status(post("/v1/pipelines",
-                             harness_fmt(base, harness_fmt("%s,%s,%s", lost, won, open))),
-                        201);
+  harness_assert_status(
+      post("/v1/pipelines", harness_fmt(base, harness_fmt("%s,%s,%s", lost, won, open))), 201);
 }
 END_TEST
 
@@ -653,9 +662,10 @@ START_TEST(test_pipeline_stage_removal_sees_a_deal_committed_while_it_waits)
   long long customer = sql_customer();
   PGconn *c = harness_db_connect(env->db);
   PQclear(PQexec(c, "BEGIN"));
-  PGresult *res = PQexec(c, harness_fmt("INSERT INTO deals (customer_id, pipeline, stage, created_at, "
-                                        "updated_at) VALUES (%lld, '%s', 'a', now(), now())",
-                                        customer, key));
+  PGresult *res =
+      PQexec(c, harness_fmt("INSERT INTO deals (customer_id, pipeline, stage, created_at, "
+                            "updated_at) VALUES (%lld, '%s', 'a', now(), now())",
+                            customer, key));
   ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
   PQclear(res);
   struct patch_call call = {harness_fmt("/v1/pipelines/%s", key),
@@ -699,7 +709,8 @@ START_TEST(test_pipeline_list_by_key_with_paging)
   create_pipeline(new_key("z-list"));
   int pages;
   json_t *all = list_all("/v1/pipelines", "", 2, &pages);
-  ck_assert_int_eq(json_array_size(all), harness_sql_int(env->db, "SELECT count(*) FROM pipelines"));
+  ck_assert_int_eq(json_array_size(all),
+                   harness_sql_int(env->db, "SELECT count(*) FROM pipelines"));
   ck_assert_int_ge(pages, 3);
   assert_key_order(all);
   harness_assert_problem(get("/v1/pipelines?after=azE6"), 400, NULL);
