@@ -75,15 +75,15 @@ static int reply_pipeline(struct ltvd_req *r, int status, PGresult *res)
   return ltvd_reply_json_new(r, status, body);
 }
 
-/* Reads the pipeline back after a write and replies with it. */
-static int reply_current(struct ltvd_req *r, int status)
+/* Reads the pipeline `key` back after a write and replies with it. */
+static int reply_current(struct ltvd_req *r, const char *key, int status)
 {
-  PGresult *res = ltvd_db_pipeline_get(r->db, r->params[0] ? r->params[0]
-                                                           : json_string_value(json_object_get(
-                                                                 r->json, "key")),
-                                       false);
-  return res && PQntuples(res) == 1 ? reply_pipeline(r, status, res)
-                                    : (PQclear(res), ltvd_reply_db_error(r));
+  PGresult *res = ltvd_db_pipeline_get(r->db, key, false);
+
+  if (res && PQntuples(res) == 1)
+    return reply_pipeline(r, status, res);
+  PQclear(res);
+  return ltvd_reply_db_error(r);
 }
 
 /* Checks one stage (index i) into errors with fields named stages[i].<field>. */
@@ -207,7 +207,7 @@ int ltvd_api_pipelines_create(struct ltvd_req *r)
   bool ok = res && ltvd_db_pipeline_set_stages(r->db, key, stages);
   PQclear(res);
   json_decref(stages);
-  return ok ? reply_current(r, 201) : ltvd_reply_db_error(r);
+  return ok ? reply_current(r, key, 201) : ltvd_reply_db_error(r);
 }
 
 int ltvd_api_pipelines_get(struct ltvd_req *r)
@@ -266,43 +266,53 @@ static bool check_patch(struct ltvd_req *r, json_t *errors, json_t **stages)
   return json_array_size(errors) == 0;
 }
 
+/* Writes a checked patch: name and kind merged over the current ones, stages (when
+ * given) replacing the list. */
+static int apply_patch(struct ltvd_req *r, const char *old_name, const char *old_kind,
+                       const json_t *stages)
+{
+  json_t *name = json_object_get(r->json, "name"), *kind = json_object_get(r->json, "kind");
+  int status;
+
+  if (stages && (status = stages_conflict(r, stages)))
+    return status;
+  PGresult *res = ltvd_db_pipeline_update(r->db, r->params[0],
+                                          name ? json_string_value(name) : old_name,
+                                          kind ? json_string_value(kind) : old_kind);
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  PQclear(res);
+  if (stages && !ltvd_db_pipeline_set_stages(r->db, r->params[0], stages))
+    return ltvd_reply_db_error(r);
+  return reply_current(r, r->params[0], 200);
+}
+
 int ltvd_api_pipelines_patch(struct ltvd_req *r)
 {
   PGresult *res = find(r, true);
   json_t *stages = NULL, *errors = json_array();
   int status;
 
-  if (res == NULL || !check_patch(r, errors, &stages)) {
-    json_decref(stages);
-    if (res == NULL) {
-      json_decref(errors);
-      return r->status;
-    }
+  if (res == NULL) {
+    json_decref(errors);
+    return r->status;
+  }
+  if (!check_patch(r, errors, &stages)) {
     PQclear(res);
+    json_decref(stages);
     return ltvd_problem_errors_new(r, 422, "the patch is invalid", errors);
   }
   json_decref(errors);
   int64_t current = ltvd_db_catalog_version(res, 0);
   json_t *version = json_object_get(r->json, "version");
-  json_t *name = json_object_get(r->json, "name"), *kind = json_object_get(r->json, "kind");
-  char *old_name = strdup(PQgetvalue(res, 0, 2)), *old_kind = strdup(PQgetvalue(res, 0, 3));
-  PQclear(res);
   if (!ltvd_req_if_match(r, current))
     status = r->status;
   else if (version && json_integer_value(version) != current)
     status = ltvd_problem(r, 412, "version %lld is not the current version %lld",
                           (long long) json_integer_value(version), (long long) current);
-  else if (stages && (status = stages_conflict(r, stages)))
-    ;
-  else if ((res = ltvd_db_pipeline_update(r->db, r->params[0],
-                                          name ? json_string_value(name) : old_name,
-                                          kind ? json_string_value(kind) : old_kind)) == NULL ||
-           (stages && !ltvd_db_pipeline_set_stages(r->db, r->params[0], stages)))
-    status = (PQclear(res), ltvd_reply_db_error(r));
   else
-    status = (PQclear(res), reply_current(r, 200));
-  free(old_name);
-  free(old_kind);
+    status = apply_patch(r, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), stages);
+  PQclear(res);
   json_decref(stages);
   return status;
 }
