@@ -1,28 +1,183 @@
-/* STUB: replaced by the implementation. */
+/* Business units (SPEC section 3): list by key, create, get, merge patch of the name,
+ * delete unless products use the unit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "ltvd/catalog.h"
+#include "ltvd/catalog_db.h"
+#include "ltvd/db.h"
+#include "ltvd/paging.h"
+#include "ltvd/validate.h"
+
+#define KEY_PATTERN "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+static const struct ltvd_field unit_fields[] = {
+    {"key", LTVD_F_STRING, LTVD_REQUIRED, 0, INT64_MAX, NULL}, /* the pattern says the rest */
+    {"name", LTVD_F_STRING, LTVD_REQUIRED, 1, 500, NULL},
+    {"version", LTVD_F_INTEGER, LTVD_READONLY, 0, 0, NULL},
+    {"created_at", LTVD_F_STRING, LTVD_READONLY, 0, 0, NULL},
+    {"updated_at", LTVD_F_STRING, LTVD_READONLY, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+static const char *const patch_extras[] = {"version", NULL};
+
+static int reply_unit(struct ltvd_req *r, int status, PGresult *res)
+{
+  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_catalog_version(res, 0));
+  if (status == 201)
+    ltvd_reply_header(r, "Location", "/v1/business-units/%s", PQgetvalue(res, 0, 0));
+  json_t *body = ltvd_db_unit_json(res, 0);
+  PQclear(res);
+  return ltvd_reply_json_new(r, status, body);
+}
+
+static int not_found(struct ltvd_req *r)
+{
+  return ltvd_problem(r, 404, "no business unit has this key");
+}
+
+/* The unit of the path (locked for a write), or NULL after a 404 or error reply. */
+static PGresult *find(struct ltvd_req *r, bool for_update)
+{
+  if (!ltvd_valid_key(r->params[0])) {
+    not_found(r);
+    return NULL;
+  }
+  PGresult *res = ltvd_db_unit_get(r->db, r->params[0], for_update);
+  if (res == NULL) {
+    ltvd_reply_db_error(r);
+    return NULL;
+  }
+  if (PQntuples(res) == 0) {
+    PQclear(res);
+    not_found(r);
+    return NULL;
+  }
+  return res;
+}
 
 int ltvd_api_units_list(struct ltvd_req *r)
 {
-  return ltvd_problem(r, 500, "not implemented yet");
+  struct ltvd_page page;
+  int status;
+
+  if ((status = ltvd_paging_parse_kind(r, LTVD_CURSOR_KEY, &page)))
+    return status;
+  PGresult *res = ltvd_db_unit_list(r->db, page.after_key, page.limit + 1);
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  int n = PQntuples(res);
+  bool more = n > page.limit;
+  json_t *results = json_array();
+  for (int i = 0; i < n && i < page.limit; i++)
+    json_array_append_new(results, ltvd_db_unit_json(res, i));
+  json_t *body = ltvd_paging_wrap_key_new(results, more,
+                                          more ? PQgetvalue(res, page.limit - 1, 0) : NULL);
+  PQclear(res);
+  return ltvd_reply_json_new(r, 200, body);
 }
 
 int ltvd_api_units_create(struct ltvd_req *r)
 {
-  return ltvd_problem(r, 500, "not implemented yet");
+  json_t *errors = json_array();
+  const char *key = json_string_value(json_object_get(r->json, "key"));
+
+  ltvd_validate(r->json, unit_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors);
+  if (key && !ltvd_valid_key(key))
+    json_array_append_new(errors, ltvd_field_error("key", -1, "must match %s", KEY_PATTERN));
+  if (json_array_size(errors) > 0)
+    return ltvd_problem_errors_new(r, 422, "the business unit is invalid", errors);
+  json_decref(errors);
+  PGresult *res = ltvd_db_unit_insert(
+      r->db, key, json_string_value(json_object_get(r->json, "name")));
+  return res ? reply_unit(r, 201, res) : ltvd_reply_db_error(r);
 }
 
 int ltvd_api_units_get(struct ltvd_req *r)
 {
-  return ltvd_problem(r, 500, "not implemented yet");
+  PGresult *res = find(r, false);
+
+  return res ? reply_unit(r, 200, res) : r->status;
 }
 
 int ltvd_api_units_patch(struct ltvd_req *r)
 {
-  return ltvd_problem(r, 500, "not implemented yet");
+  PGresult *res = find(r, true);
+  json_t *errors = json_array();
+
+  if (res == NULL) {
+    json_decref(errors);
+    return r->status;
+  }
+  ltvd_validate(r->json, unit_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
+  json_t *key = json_object_get(r->json, "key"), *version = json_object_get(r->json, "version");
+  if (json_is_string(key) && strcmp(json_string_value(key), r->params[0]) != 0)
+    json_array_append_new(errors, ltvd_field_error("key", -1, "must equal the key in the path"));
+  if (version && !json_is_integer(version))
+    json_array_append_new(errors, ltvd_field_error("version", -1, "must be an integer"));
+  if (json_array_size(errors) > 0) {
+    PQclear(res);
+    return ltvd_problem_errors_new(r, 422, "the patch is invalid", errors);
+  }
+  json_decref(errors);
+  int64_t current = ltvd_db_catalog_version(res, 0);
+  if (!ltvd_req_if_match(r, current)) {
+    PQclear(res);
+    return r->status;
+  }
+  if (version && json_integer_value(version) != current) {
+    PQclear(res);
+    return ltvd_problem(r, 412, "version %lld is not the current version %lld",
+                        (long long) json_integer_value(version), (long long) current);
+  }
+  json_t *name = json_object_get(r->json, "name");
+  PGresult *upd = ltvd_db_unit_update(r->db, r->params[0],
+                                      name ? json_string_value(name) : PQgetvalue(res, 0, 2));
+  PQclear(res);
+  return upd ? reply_unit(r, 200, upd) : ltvd_reply_db_error(r);
+}
+
+/* 409 naming the products (at most 20) that use the unit; 0 when none do. */
+static int in_use(struct ltvd_req *r)
+{
+  PGresult *res = ltvd_db_unit_products(r->db, r->params[0]);
+
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  int n = PQntuples(res);
+  if (n == 0) {
+    PQclear(res);
+    return 0;
+  }
+  json_t *errors = json_array();
+  for (int i = 0; i < n; i++)
+    json_array_append_new(errors, ltvd_field_error("key", -1, "used by product %s",
+                                                   PQgetvalue(res, i, 0)));
+  long long total = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+  char detail[160];
+  snprintf(detail, sizeof detail, "the business unit is used by %lld product%s%s", total,
+           total == 1 ? "" : "s", total > n ? " (the first 20 are listed)" : "");
+  PQclear(res);
+  return ltvd_problem_errors_new(r, 409, detail, errors);
 }
 
 int ltvd_api_units_delete(struct ltvd_req *r)
 {
-  return ltvd_problem(r, 500, "not implemented yet");
-}
+  PGresult *res = find(r, true);
+  int status;
 
+  if (res == NULL)
+    return r->status;
+  int64_t current = ltvd_db_catalog_version(res, 0);
+  PQclear(res);
+  if (!ltvd_req_if_match(r, current))
+    return r->status;
+  if ((status = in_use(r)))
+    return status;
+  if ((res = ltvd_db_unit_delete(r->db, r->params[0])) == NULL)
+    return ltvd_reply_db_error(r);
+  PQclear(res);
+  return ltvd_reply_empty(r, 204);
+}
