@@ -52,7 +52,7 @@ static int invalid(struct ltvd_req *r, json_t *errors, const char *what)
   return ltvd_problem_errors_new(r, 422, what, errors);
 }
 
-/* 0 when the customer in path parameter 0 is live (locked when lock), else the status
+/* 0 when customer id is live (its row locked when lock), else the status
  * of the reply made. */
 static int find_customer(struct ltvd_req *r, int64_t id, bool lock)
 {
@@ -95,8 +95,9 @@ static bool *products_missing(PGconn *c, const json_t *items)
   }
   bool ok = n == 0 || ltvd_db_products_missing(c, keys, missing);
   json_decref(keys);
-  json_array_foreach(items, i, item)
+  json_array_foreach(items, i, item) {
     missing[i] = missing[i] && json_is_string(json_object_get(item, "product"));
+  }
   if (!ok) {
     free(missing);
     return NULL;

@@ -57,7 +57,8 @@ static const char *lines_1001(void)
 {
   json_t *lines = json_array();
   for (int i = 0; i < 1001; i++)
-    json_array_append_new(lines, json_pack("{s:s, s:i}", "product", harness_fmt("p%d", i), "mrr", 1));
+    json_array_append_new(lines,
+                          json_pack("{s:s, s:i}", "product", harness_fmt("p%d", i), "mrr", 1));
   return harness_dump(json_pack("{s:o}", "lines", lines));
 }
 
@@ -65,8 +66,8 @@ static const char *mrr_batch_1001(void)
 {
   json_t *inputs = json_array();
   for (int i = 0; i < 1001; i++)
-    json_array_append_new(inputs, json_pack("{s:I, s:s, s:s, s:i}", "customer_id", (json_int_t)seed_id,
-                                            "product", "bad-a", "month",
+    json_array_append_new(inputs, json_pack("{s:I, s:s, s:s, s:i}", "customer_id",
+                                            (json_int_t)seed_id, "product", "bad-a", "month",
                                             harness_fmt("%04d-01", 1000 + i), "mrr", 1));
   return harness_dump(json_pack("{s:o}", "inputs", inputs));
 }
@@ -140,10 +141,14 @@ struct bad_case {
 #define CS "/v1/customers/{id}/signals"
 #define TL "/v1/customers/{id}/timeline"
 #define LINE(s) "{\"lines\":[" s "]}"
-#define SIG(s) "{\"customer_id\":{id},\"type\":\"call\",\"occurred_at\":\"2025-01-01T00:00:00Z\"" s "}"
-#define TYPED(t, s) "{\"customer_id\":{id},\"type\":\"" t "\",\"occurred_at\":\"2025-01-01T00:00:00Z\"" s "}"
+#define SIG(s)                                                                                     \
+  "{\"customer_id\":{id},\"type\":\"call\",\"occurred_at\":\"2025-01-01T00:00:00Z\"" s "}"
+#define TYPED(t, s)                                                                                \
+  "{\"customer_id\":{id},\"type\":\"" t "\",\"occurred_at\":\"2025-01-01T00:00:00Z\"" s "}"
 #define AT(s) "{\"customer_id\":{id},\"type\":\"call\",\"occurred_at\":\"" s "\"}"
-#define ML(s) "{\"inputs\":[{\"customer_id\":{id},\"product\":\"bad-a\",\"month\":\"2025-01\",\"mrr\":1}," s "]}"
+#define ML(s)                                                                                      \
+  "{\"inputs\":[{\"customer_id\":{id},\"product\":\"bad-a\",\"month\":\"2025-01\",\"mrr\":1}," s   \
+  "]}"
 #define SL(s) "{\"inputs\":[" SIG("") "," s "]}"
 
 /* clang-format off */
@@ -406,9 +411,9 @@ END_TEST
 
 START_TEST(test_sql_metacharacters_in_signal_texts_are_stored_verbatim)
 {
-  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "customer_id", (json_int_t)seed_id, "type",
-                        "call", "occurred_at", "2025-01-01T00:00:00Z", "source", SQL_TEXT,
-                        "event_id", SQL_TEXT);
+  json_t *o =
+      json_pack("{s:I, s:s, s:s, s:s, s:s}", "customer_id", (json_int_t)seed_id, "type", "call",
+                "occurred_at", "2025-01-01T00:00:00Z", "source", SQL_TEXT, "event_id", SQL_TEXT);
   harness_response *r = harness_call(env, "write", "POST", "/v1/signals", NULL, harness_dump(o));
   harness_assert_status(r, 201);
   ck_assert_int_eq(harness_sql_int(env->db, "SELECT count(*) FROM signals WHERE source = '''; "
@@ -474,8 +479,9 @@ static void seed(void)
                             "VALUES ('bad-unit', 'U', now(), now()); "
                             "INSERT INTO products (key, name, business_unit, family, created_at, "
                             "updated_at) VALUES ('bad-a', 'A', 'bad-unit', 'f', now(), now())");
-  harness_sql_exec(env->db, harness_fmt("INSERT INTO mrr_lines VALUES (%lld, 'bad-a', '2025-01-01', 5)",
-                                        seed_id));
+  harness_sql_exec(
+      env->db,
+      harness_fmt("INSERT INTO mrr_lines VALUES (%lld, 'bad-a', '2025-01-01', 5)", seed_id));
 }
 
 int main(void)
