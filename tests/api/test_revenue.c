@@ -656,6 +656,28 @@ START_TEST(test_unmatched_signal_is_attached_when_the_customer_appears)
 }
 END_TEST
 
+START_TEST(test_unmatched_signals_join_a_customer_patched_to_their_external_id)
+{
+  const char *ext = new_tag("patched");
+  long long id = new_customer(NULL);
+  for (int i = 0; i < 3; i++)
+    harness_assert_status(
+        post("/v1/signals", harness_fmt("{\"customer_external_id\":\"%s\",\"type\":\"call\","
+                                        "\"occurred_at\":\"2025-04-0%dT00:00:00Z\"}",
+                                        ext, i + 1)),
+        201);
+  ck_assert_int_eq(
+      count("signals", harness_fmt("customer_external_id = '%s' AND customer_id IS NULL", ext)), 3);
+  harness_assert_status(harness_call(env, "write", "PATCH", harness_fmt("/v1/customers/%lld", id),
+                                     NULL, harness_fmt("{\"external_id\":\"%s\"}", ext)),
+                        200);
+  ck_assert_int_eq(
+      json_array_size(list_all(harness_fmt("/v1/customers/%lld/signals", id), 100, NULL)), 3);
+  ck_assert_int_eq(
+      count("signals", harness_fmt("customer_external_id = '%s' AND customer_id IS NULL", ext)), 0);
+}
+END_TEST
+
 /* Signals: batch --------------------------------------------------------------------- */
 
 START_TEST(test_batch_answers_each_status_in_input_order)
@@ -926,6 +948,7 @@ static Suite *revenue_suite(void)
   tcase_add_test(tc, test_replayed_event_is_a_duplicate_stored_once);
   tcase_add_test(tc, test_concurrent_replays_store_once);
   tcase_add_test(tc, test_unmatched_signal_is_attached_when_the_customer_appears);
+  tcase_add_test(tc, test_unmatched_signals_join_a_customer_patched_to_their_external_id);
   tcase_add_test(tc, test_batch_answers_each_status_in_input_order);
   tcase_add_test(tc, test_batch_with_invalid_inputs_writes_nothing);
   tcase_add_test(tc, test_signal_batch_of_1000_inputs_is_accepted);
