@@ -2,6 +2,9 @@
 #ifndef LTVD_REVENUE_H
 #define LTVD_REVENUE_H
 
+#include <jansson.h>
+#include <libpq-fe.h>
+
 #include "ltvd/http.h"
 
 int ltvd_api_mrr_put_month(struct ltvd_req *r);
@@ -12,5 +15,19 @@ int ltvd_api_signals_batch(struct ltvd_req *r);
 int ltvd_api_signals_list(struct ltvd_req *r);
 int ltvd_api_customer_signals(struct ltvd_req *r);
 int ltvd_api_customer_timeline(struct ltvd_req *r);
+
+/* Checks one signal input (an API body, a batch input, a hook's event, an import row)
+ * against the rules of SPEC section 3: the fields and their types, the value rules of
+ * each type, the customer (customer_id must be live; an unknown customer_external_id is
+ * fine: the signal is kept unmatched) and the product. Appends an error per failing
+ * field to errors (with index when index >= 0) and returns how many; -1 on a database
+ * error. With no error, *record (new reference) is the record ltvd_db_signal_store
+ * (include/ltvd/revenue_db.h) takes: optional empty strings made null, source
+ * defaulting to "api" (a caller such as a hook may set its own before storing). */
+int ltvd_signal_prepare(PGconn *c, const json_t *in, long index, json_t *errors,
+                        json_t **record);
+
+/* True when s is a timestamp YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z of a valid date and time. */
+bool ltvd_valid_timestamp(const char *s);
 
 #endif
