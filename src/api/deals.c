@@ -665,6 +665,10 @@ static json_t *patched_record(struct ltvd_req *r, const PGresult *current, json_
       json_object_set(rec, key, v);
   }
   normalise(rec);
+  /* the statement keeps the stored closed_at while the stage stays; a new stage wants
+   * only a date the patch gives */
+  if (json_object_get(r->json, "closed_at") == NULL)
+    json_object_set_new(rec, "closed_at", json_null());
   if (json_object_get(r->json, "customer_id") || json_object_get(r->json, "customer_external_id")) {
     int64_t customer = ltvd_db_customer_resolve(r->db, r->json, -1, errors);
     if (customer < 0) {
