@@ -275,47 +275,48 @@ static const char *customer_field(const json_t *in)
   return json_object_get(in, "customer_external_id") ? "customer_external_id" : "customer_id";
 }
 
-/* The errors of a write statement's result `res` against what x expects; sets *conflict
- * when nothing was written although every reference exists. */
-static int verify(const PGresult *res, const struct expect *x, long index, json_t *errors,
-                  bool *conflict)
+/* The errors of references the write statement did not find. */
+static int verify_refs(const struct ltvd_deal_refs *refs, const struct expect *x, long index,
+                       json_t *errors)
 {
-  struct ltvd_deal_refs refs;
   char field[48], msg[300];
   size_t i;
   json_t *v;
   int n = 0;
 
-  ltvd_db_deal_refs(res, &refs);
-  if (!refs.customer)
+  if (!refs->customer)
     n += add_error(errors, x->customer_field, index, "refers to no customer");
-  if (!refs.pipeline) {
+  if (!refs->pipeline) {
     n += add_error(errors, "pipeline", index, "refers to no pipeline");
-  } else if (refs.stage == NULL && (x->stage_given || x->stage == NULL)) {
+  } else if (refs->stage == NULL && (x->stage_given || x->stage == NULL)) {
     n += add_error(errors, "stage", index, "refers to no stage of the pipeline");
-  } else if (refs.stage == NULL) {
+  } else if (refs->stage == NULL) {
     snprintf(msg, sizeof msg, "the deal's stage %s is not a stage of the new pipeline; "
                               "give a stage of it", x->stage);
     n += add_error(errors, "stage", index, msg);
   }
-  if (!refs.product)
+  if (!refs->product)
     n += add_error(errors, "product", index, "refers to no product");
-  json_array_foreach(refs.unknown_history, i, v) {
+  json_array_foreach(refs->unknown_history, i, v) {
     snprintf(field, sizeof field, "stage_history[%lld].stage", (long long) json_integer_value(v));
     n += add_error(errors, field, index, "refers to no stage of the deal's pipeline");
   }
-  json_decref(refs.unknown_history);
-  *conflict = !refs.written && n == 0;
-  if (!refs.written)
-    return n;
+  return n;
+}
 
-  bool open = refs.state && strcmp(refs.state, "open") == 0;
+/* The errors of the rules that depend on the state of the written row's stage. */
+static int verify_rules(const PGresult *res, const char *state, const struct expect *x,
+                        long index, json_t *errors)
+{
+  bool open = state && strcmp(state, "open") == 0;
   const char *closed = ltvd_db_deal_text(res, 0, LTVD_DEAL_CLOSED);
   const char *created = ltvd_db_deal_text(res, 0, LTVD_DEAL_CREATED);
   const char *stage = ltvd_db_deal_text(res, 0, LTVD_DEAL_STAGE);
+  char field[48], msg[300];
+  int n = 0;
+
   if (open && x->closed_given)
-    n += add_error(errors, "closed_at", index,
-                   "must be null while the deal is in an open stage");
+    n += add_error(errors, "closed_at", index, "must be null while the deal is in an open stage");
   if (!open && x->closed_cleared)
     n += add_error(errors, "closed_at", index,
                    "cannot be cleared while the deal is in a won or lost stage");
@@ -323,19 +324,35 @@ static int verify(const PGresult *res, const struct expect *x, long index, json_
     snprintf(msg, sizeof msg, "must not be before %.10s, the date of created_at", created);
     n += add_error(errors, "closed_at", index, msg);
   }
-  if (x->history) {
-    size_t last = json_array_size(x->history) - 1;
-    json_t *e = json_array_get(x->history, last);
-    const char *entered = json_string_value(json_object_get(e, "entered_at"));
-    snprintf(field, sizeof field, "stage_history[%zu]", last);
-    if (strcmp(json_string_value(json_object_get(e, "stage")), stage) != 0) {
-      snprintf(msg, sizeof msg, "must be the deal's current stage %s", stage);
-      n += add_error(errors, field, index, msg);
-    } else if (!open && closed && strncmp(entered, closed, 10) != 0) {
-      snprintf(msg, sizeof msg, "must be entered on the deal's closed_at %s", closed);
-      n += add_error(errors, field, index, msg);
-    }
+  if (x->history == NULL)
+    return n;
+  size_t last = json_array_size(x->history) - 1;
+  json_t *e = json_array_get(x->history, last);
+  const char *entered = json_string_value(json_object_get(e, "entered_at"));
+  snprintf(field, sizeof field, "stage_history[%zu]", last);
+  if (strcmp(json_string_value(json_object_get(e, "stage")), stage) != 0) {
+    snprintf(msg, sizeof msg, "must be the deal's current stage %s", stage);
+    n += add_error(errors, field, index, msg);
+  } else if (!open && closed && strncmp(entered, closed, 10) != 0) {
+    snprintf(msg, sizeof msg, "must be entered on the deal's closed_at %s", closed);
+    n += add_error(errors, field, index, msg);
   }
+  return n;
+}
+
+/* The errors of a write statement's result `res` against what x expects; sets *conflict
+ * when nothing was written although every reference exists. */
+static int verify(const PGresult *res, const struct expect *x, long index, json_t *errors,
+                  bool *conflict)
+{
+  struct ltvd_deal_refs refs;
+
+  ltvd_db_deal_refs(res, &refs);
+  int n = verify_refs(&refs, x, index, errors);
+  json_decref(refs.unknown_history);
+  *conflict = !refs.written && n == 0;
+  if (refs.written)
+    n += verify_rules(res, refs.state, x, index, errors);
   return n;
 }
 
