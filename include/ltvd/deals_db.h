@@ -24,10 +24,21 @@ extern const char *const ltvd_deal_writable[LTVD_DEAL_N_WRITABLE];
 
 /* The columns of every result of deal rows, in order. */
 enum ltvd_deal_column {
-  LTVD_DEAL_ID, LTVD_DEAL_EXTERNAL_ID, LTVD_DEAL_CUSTOMER, LTVD_DEAL_PIPELINE, LTVD_DEAL_STAGE,
-  LTVD_DEAL_PRODUCT, LTVD_DEAL_REVENUE_TYPE, LTVD_DEAL_AMOUNT, LTVD_DEAL_MRR,
-  LTVD_DEAL_EXPECTED, LTVD_DEAL_CLOSED, LTVD_DEAL_CONTRACT_END, LTVD_DEAL_CREATED,
-  LTVD_DEAL_UPDATED, LTVD_DEAL_VERSION,
+  LTVD_DEAL_ID,
+  LTVD_DEAL_EXTERNAL_ID,
+  LTVD_DEAL_CUSTOMER,
+  LTVD_DEAL_PIPELINE,
+  LTVD_DEAL_STAGE,
+  LTVD_DEAL_PRODUCT,
+  LTVD_DEAL_REVENUE_TYPE,
+  LTVD_DEAL_AMOUNT,
+  LTVD_DEAL_MRR,
+  LTVD_DEAL_EXPECTED,
+  LTVD_DEAL_CLOSED,
+  LTVD_DEAL_CONTRACT_END,
+  LTVD_DEAL_CREATED,
+  LTVD_DEAL_UPDATED,
+  LTVD_DEAL_VERSION,
 };
 
 /* The text of a column of row `row`, NULL when it is null. */
@@ -57,8 +68,8 @@ PGresult *ltvd_db_deal_get_external(PGconn *c, const char *external_id, bool for
 
 /* Inserts a deal and its stage history. The customer is record's customer_id or, when
  * that is null, customer_external_id; a null stage is the pipeline's first; created_at and
- * updated_at are timestamps; history is NULL (the history is then the stage entered at created_at) or
- * an array of {stage, entered_at}. An external_id another deal holds writes nothing. */
+ * updated_at are timestamps; history is NULL (the history is then the stage entered at created_at)
+ * or an array of {stage, entered_at}. An external_id another deal holds writes nothing. */
 PGresult *ltvd_db_deal_create(PGconn *c, const json_t *record, const char *customer_external_id,
                               const char *created_at, const char *updated_at,
                               const json_t *history);

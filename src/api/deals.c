@@ -67,12 +67,15 @@ struct expect {
   bool closed_given;   /* closed_at given as a date */
   bool closed_cleared; /* closed_at given as null by a patch */
   bool stage_given;
-  const char *stage;           /* the stage the input named or kept, NULL for the first */
-  const char *customer_field;  /* the field that named the customer */
-  const json_t *history;       /* checked against the row when not NULL */
+  const char *stage;          /* the stage the input named or kept, NULL for the first */
+  const char *customer_field; /* the field that named the customer */
+  const json_t *history;      /* checked against the row when not NULL */
 };
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
 
 /* True when s is YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z; out (27 bytes) then receives
  * "YYYY-MM-DDTHH:MM:SS.ffffff", which orders as the instants do. */
@@ -159,7 +162,8 @@ static int check_history_entry(const json_t *e, size_t i, long index, json_t *er
   snprintf(field, sizeof field, "stage_history[%zu]", i);
   if (!json_is_object(e))
     return add_error(errors, field, index, "must be an object {stage, entered_at}");
-  json_object_foreach((json_t *) e, name, v) {
+  json_object_foreach((json_t *)e, name, v)
+  {
     if (strcmp(name, "stage") != 0 && strcmp(name, "entered_at") != 0) {
       snprintf(field, sizeof field, "stage_history[%zu].%.30s", i, name);
       n += add_error(errors, field, index, "is not a known field");
@@ -190,7 +194,8 @@ static int check_history(const json_t *h, const char *created, long index, json_
   if (!json_is_array(h) || json_array_size(h) == 0 || json_array_size(h) > MAX_HISTORY)
     return add_error(errors, "stage_history", index,
                      "must be an array of 1 to 1000 entries {stage, entered_at}");
-  json_array_foreach(h, i, e) {
+  json_array_foreach(h, i, e)
+  {
     if (check_history_entry(e, i, index, errors, canon)) {
       n++;
       prev[0] = '\0';
@@ -291,22 +296,25 @@ static int verify_refs(const struct ltvd_deal_refs *refs, const struct expect *x
   } else if (refs->stage == NULL && (x->stage_given || x->stage == NULL)) {
     n += add_error(errors, "stage", index, "refers to no stage of the pipeline");
   } else if (refs->stage == NULL) {
-    snprintf(msg, sizeof msg, "the deal's stage %s is not a stage of the new pipeline; "
-                              "give a stage of it", x->stage);
+    snprintf(msg, sizeof msg,
+             "the deal's stage %s is not a stage of the new pipeline; "
+             "give a stage of it",
+             x->stage);
     n += add_error(errors, "stage", index, msg);
   }
   if (!refs->product)
     n += add_error(errors, "product", index, "refers to no product");
-  json_array_foreach(refs->unknown_history, i, v) {
-    snprintf(field, sizeof field, "stage_history[%lld].stage", (long long) json_integer_value(v));
+  json_array_foreach(refs->unknown_history, i, v)
+  {
+    snprintf(field, sizeof field, "stage_history[%lld].stage", (long long)json_integer_value(v));
     n += add_error(errors, field, index, "refers to no stage of the deal's pipeline");
   }
   return n;
 }
 
 /* The errors of the rules that depend on the state of the written row's stage. */
-static int verify_rules(const PGresult *res, const char *state, const struct expect *x,
-                        long index, json_t *errors)
+static int verify_rules(const PGresult *res, const char *state, const struct expect *x, long index,
+                        json_t *errors)
 {
   bool open = state && strcmp(state, "open") == 0;
   const char *closed = ltvd_db_deal_text(res, 0, LTVD_DEAL_CLOSED);
@@ -387,9 +395,8 @@ static enum outcome create_deal(PGconn *c, const struct input *in, long index, j
 }
 
 /* Writes record over deal id and checks the result against x. */
-static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record,
-                                const struct expect *x, long index, json_t *errors,
-                                PGresult **res)
+static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record, const struct expect *x,
+                                long index, json_t *errors, PGresult **res)
 {
   bool conflict;
 
@@ -471,9 +478,9 @@ static int reply_deal(struct ltvd_req *r, int status, PGresult *res)
 {
   int64_t id = ltvd_db_deal_id(res, 0);
 
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_deal_version(res, 0));
+  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long)ltvd_db_deal_version(res, 0));
   if (status == 201)
-    ltvd_reply_header(r, "Location", "/v1/deals/%lld", (long long) id);
+    ltvd_reply_header(r, "Location", "/v1/deals/%lld", (long long)id);
   json_t *body = ltvd_db_deal_json(res, 0, r->cfg->currency);
   PQclear(res);
   return ltvd_reply_json_new(r, status, body);
@@ -492,8 +499,7 @@ static int reply_failure(struct ltvd_req *r, enum outcome o, json_t *errors, con
   if (o == CONFLICT) {
     if (json_array_size(errors) == 0)
       json_array_append_new(errors, ltvd_field_error("external_id", -1, "is already taken"));
-    return ltvd_problem_errors_new(r, 409, "a deal with this external_id already exists",
-                                   errors);
+    return ltvd_problem_errors_new(r, 409, "a deal with this external_id already exists", errors);
   }
   json_decref(errors);
   return ltvd_reply_db_error(r);
@@ -607,7 +613,7 @@ int ltvd_api_deals_delete(struct ltvd_req *r)
   int64_t current = found ? ltvd_db_deal_version(res, 0) : 0;
   PQclear(res);
   if (!found)
-    return ltvd_problem(r, 404, "deal %lld does not exist", (long long) id);
+    return ltvd_problem(r, 404, "deal %lld does not exist", (long long)id);
   if (!ltvd_req_if_match(r, current))
     return r->status;
   if ((res = ltvd_db_deal_delete(r->db, id)) == NULL)
@@ -628,7 +634,7 @@ int ltvd_api_deals_history(struct ltvd_req *r)
     return ltvd_reply_db_error(r);
   if (PQntuples(res) == 0) {
     PQclear(res);
-    return ltvd_problem(r, 404, "deal %lld does not exist", (long long) id);
+    return ltvd_problem(r, 404, "deal %lld does not exist", (long long)id);
   }
   json_t *results = json_array();
   for (int i = 0; i < PQntuples(res); i++)
@@ -649,7 +655,7 @@ static bool version_matches(struct ltvd_req *r, int64_t current)
   if (v == NULL || json_integer_value(v) == current)
     return true;
   ltvd_problem(r, 412, "version %lld is not the current version %lld",
-               (long long) json_integer_value(v), (long long) current);
+               (long long)json_integer_value(v), (long long)current);
   return false;
 }
 
@@ -677,7 +683,8 @@ static json_t *patched_record(struct ltvd_req *r, const PGresult *current, json_
   const char *key;
   json_t *v;
 
-  json_object_foreach(r->json, key, v) {
+  json_object_foreach(r->json, key, v)
+  {
     if (json_object_get(rec, key) && strcmp(key, "customer_id") != 0)
       json_object_set(rec, key, v);
   }
@@ -710,7 +717,7 @@ int ltvd_api_deals_patch(struct ltvd_req *r)
     return ltvd_reply_db_error(r);
   if (PQntuples(cur) == 0) {
     PQclear(cur);
-    return ltvd_problem(r, 404, "deal %lld does not exist", (long long) id);
+    return ltvd_problem(r, 404, "deal %lld does not exist", (long long)id);
   }
   json_t *errors = json_array();
   if (check_patch(r->json, errors)) {
@@ -822,7 +829,7 @@ static bool repeats_external_id(const json_t *inputs, size_t i, json_t *errors)
   for (size_t k = 0; a && *a && k < i; k++) {
     const char *b = json_string_value(json_object_get(json_array_get(inputs, k), "external_id"));
     if (b && strcmp(a, b) == 0) {
-      json_array_append_new(errors, ltvd_field_error("external_id", (long) i,
+      json_array_append_new(errors, ltvd_field_error("external_id", (long)i,
                                                      "repeats the external_id of input %zu", k));
       return true;
     }
@@ -878,9 +885,9 @@ static json_t *write_inputs(struct ltvd_req *r, struct input *inputs, size_t n, 
     if (inputs[i].record == NULL)
       continue;
     if (json_is_null(json_object_get(inputs[i].record, "external_id")))
-      o = create_deal(r->db, &inputs[i], (long) i, errors, &res);
+      o = create_deal(r->db, &inputs[i], (long)i, errors, &res);
     else
-      o = upsert_deal(r->db, &inputs[i], (long) i, errors, &res, &created);
+      o = upsert_deal(r->db, &inputs[i], (long)i, errors, &res, &created);
     if (o == FAILED) {
       json_decref(results);
       ltvd_reply_db_error(r);
@@ -914,18 +921,19 @@ int ltvd_api_deals_batch(struct ltvd_req *r)
   if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
     return invalid(r, errors, "the batch is invalid");
   if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
+    json_array_append_new(errors,
+                          ltvd_field_error("inputs", -1, "must hold 1 to %d inputs", MAX_BATCH));
     return invalid(r, errors, "the batch is invalid");
   }
   struct input *checked = calloc(n, sizeof *checked);
   if (checked == NULL)
     abort();
-  json_array_foreach(inputs, i, in) {
+  json_array_foreach(inputs, i, in)
+  {
     if (!json_is_object(in)) {
-      json_array_append_new(errors, ltvd_field_error("", (long) i, "must be an object"));
-    } else if (check_input(in, (long) i, errors, &checked[i]) + repeats_external_id(inputs, i,
-                                                                                    errors)) {
+      json_array_append_new(errors, ltvd_field_error("", (long)i, "must be an object"));
+    } else if (check_input(in, (long)i, errors, &checked[i]) +
+               repeats_external_id(inputs, i, errors)) {
       json_decref(checked[i].record);
       checked[i].record = NULL;
     }

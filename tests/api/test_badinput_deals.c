@@ -10,8 +10,8 @@
 #include <string.h>
 
 static harness_env *env;
-static long long seed_id;      /* the seed deal (external id seed-d1); {other} is the next */
-static long long customer_id;  /* the seed customer */
+static long long seed_id;     /* the seed deal (external id seed-d1); {other} is the next */
+static long long customer_id; /* the seed customer */
 
 /* Generated bodies --------------------------------------------------------------------- */
 
@@ -46,8 +46,8 @@ static const char *with_customer(const char *rest)
 
 static const char *external_id_256(void)
 {
-  return with_customer(harness_fmt("\"pipeline\":\"renewal\",\"external_id\":\"%s\"",
-                                   harness_repeat('e', 256)));
+  return with_customer(
+      harness_fmt("\"pipeline\":\"renewal\",\"external_id\":\"%s\"", harness_repeat('e', 256)));
 }
 
 static const char *pipeline_101(void)
@@ -59,10 +59,11 @@ static const char *history_1001(void)
 {
   const char *h = "";
   for (int i = 0; i < 1001; i++)
-    h = harness_fmt("%s%s{\"stage\":\"preparation\",\"entered_at\":\"2025-01-01T00:00:00Z\"}",
-                    h, i ? "," : "");
+    h = harness_fmt("%s%s{\"stage\":\"preparation\",\"entered_at\":\"2025-01-01T00:00:00Z\"}", h,
+                    i ? "," : "");
   return with_customer(harness_fmt("\"pipeline\":\"renewal\",\"created_at\":"
-                                   "\"2025-01-01T00:00:00Z\",\"stage_history\":[%s]", h));
+                                   "\"2025-01-01T00:00:00Z\",\"stage_history\":[%s]",
+                                   h));
 }
 
 static const char *after_1000(void)
@@ -342,8 +343,8 @@ START_TEST(test_server_survives_every_case)
 {
   harness_assert_status(harness_call(env, NULL, "GET", "/healthz", NULL, NULL), 200);
   harness_assert_status(harness_call(env, NULL, "GET", "/readyz", NULL, NULL), 200);
-  harness_response *r = harness_call(env, "read", "GET", harness_fmt("/v1/deals/%lld", seed_id),
-                                     NULL, NULL);
+  harness_response *r =
+      harness_call(env, "read", "GET", harness_fmt("/v1/deals/%lld", seed_id), NULL, NULL);
   harness_assert_status(r, 200);
   ck_assert_int_eq(harness_json_int(r, "version"), 1);
 }

@@ -122,8 +122,9 @@ static const char *history_text(long long id)
   json_array_foreach(results, i, e)
   {
     ck_assert_int_eq(json_object_size(e), 2);
-    out = harness_fmt("%s%s%s@%s", out, i ? "," : "", json_string_value(json_object_get(e, "stage")),
-                      json_string_value(json_object_get(e, "entered_at")));
+    out =
+        harness_fmt("%s%s%s@%s", out, i ? "," : "", json_string_value(json_object_get(e, "stage")),
+                    json_string_value(json_object_get(e, "entered_at")));
   }
   return out;
 }
@@ -149,8 +150,9 @@ static const char *list_ids(const char *query, int limit, int *pages)
   const char *out = "", *after = NULL;
   int n = 0;
   do {
-    harness_response *r = get(harness_fmt("/v1/deals?limit=%d&%s%s%s", limit, query,
-                                          after ? "&after=" : "", after ? harness_urlenc(after) : ""));
+    harness_response *r =
+        get(harness_fmt("/v1/deals?limit=%d&%s%s%s", limit, query, after ? "&after=" : "",
+                        after ? harness_urlenc(after) : ""));
     harness_assert_status(r, 200);
     json_t *results = json_object_get(r->json, "results");
     ck_assert_msg(json_array_size(results) <= (size_t)limit, "%s: too many results", r->what);
@@ -191,15 +193,17 @@ static long long count(const char *sql)
 START_TEST(test_create_answers_201_with_defaults)
 {
   long long c = new_customer(NULL);
-  harness_response *r = create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\"}", c));
+  harness_response *r =
+      create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\"}", c));
   long long id = harness_json_int(r, "id");
   ck_assert_str_eq(harness_header(r, "Location"), harness_fmt("/v1/deals/%lld", id));
   ck_assert_str_eq(harness_header(r, "ETag"), "\"1\"");
   data_version(r);
-  static const char *fields[] = {"id", "external_id", "customer_id", "pipeline", "stage",
-                                 "product", "revenue_type", "amount", "mrr", "expected_close_date",
-                                 "closed_at", "contract_end_date", "currency", "created_at",
-                                 "updated_at", "version"};
+  static const char *fields[] = {
+      "id",        "external_id",       "customer_id", "pipeline",   "stage",
+      "product",   "revenue_type",      "amount",      "mrr",        "expected_close_date",
+      "closed_at", "contract_end_date", "currency",    "created_at", "updated_at",
+      "version"};
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
     member(r, fields[i]);
   ck_assert_int_eq(json_object_size(r->json), sizeof fields / sizeof *fields);
@@ -222,8 +226,7 @@ START_TEST(test_create_answers_201_with_defaults)
   harness_assert_status(g, 200);
   ck_assert_msg(json_equal(g->json, r->json), "GET %s differs from create %s", g->body, r->body);
   ck_assert_str_eq(harness_header(g, "ETag"), "\"1\"");
-  ck_assert_str_eq(history_text(id),
-                   harness_fmt("lead@%s", harness_json_str(r, "created_at")));
+  ck_assert_str_eq(history_text(id), harness_fmt("lead@%s", harness_json_str(r, "created_at")));
 }
 END_TEST
 
@@ -286,8 +289,9 @@ START_TEST(test_unknown_pipeline_stage_product_are_422)
 {
   long long c = new_customer(NULL);
   const char *before = harness_db_digest(env->db);
-  harness_assert_problem(post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"nope\"}", c)),
-                         422, "pipeline");
+  harness_assert_problem(
+      post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"nope\"}", c)), 422,
+      "pipeline");
   harness_assert_problem(post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":"
                                                        "\"renewal\",\"stage\":\"won\"}",
                                                        c)),
@@ -296,9 +300,10 @@ START_TEST(test_unknown_pipeline_stage_product_are_422)
                                                        "\"renewal\",\"product\":\"nope\"}",
                                                        c)),
                          422, "product");
-  harness_response *r = post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"bad key!\","
-                                                      "\"product\":\"nope\"}",
-                                                      c));
+  harness_response *r =
+      post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"bad key!\","
+                                    "\"product\":\"nope\"}",
+                                    c));
   harness_assert_problem(r, 422, "pipeline");
   ck_assert_str_eq(harness_db_digest(env->db), before);
 }
@@ -307,8 +312,8 @@ END_TEST
 START_TEST(test_duplicate_external_id_is_409)
 {
   long long c = new_customer(NULL);
-  const char *body =
-      harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dup-%lld\"}", c, c);
+  const char *body = harness_fmt(
+      "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dup-%lld\"}", c, c);
   create(body);
   const char *before = harness_db_digest(env->db);
   harness_assert_problem(post("/v1/deals", body), 409, "external_id");
@@ -321,8 +326,8 @@ END_TEST
 START_TEST(test_create_in_won_stage_sets_closed_at_today)
 {
   long long c = new_customer(NULL);
-  harness_response *r =
-      create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"stage\":\"signed\"}", c));
+  harness_response *r = create(
+      harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"stage\":\"signed\"}", c));
   assert_str(r, "closed_at", TODAY);
   r = create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"lost\","
                          "\"closed_at\":\"2026-07-01\"}",
@@ -354,10 +359,10 @@ START_TEST(test_closed_at_before_created_at_is_422)
                                                        "\"closed_at\":\"2026-06-14\"}",
                                                        c)),
                          422, "closed_at");
-  harness_response *ok = create(harness_fmt(
-      "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"won\","
-      "\"closed_at\":\"2026-06-14\",\"created_at\":\"2026-06-14T23:59:59Z\"}",
-      c));
+  harness_response *ok =
+      create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"won\","
+                         "\"closed_at\":\"2026-06-14\",\"created_at\":\"2026-06-14T23:59:59Z\"}",
+                         c));
   assert_str(ok, "closed_at", "2026-06-14");
   harness_assert_problem(patch(harness_json_int(ok, "id"), NULL, "{\"closed_at\":\"2026-06-13\"}"),
                          422, "closed_at");
@@ -395,8 +400,8 @@ END_TEST
 START_TEST(test_pipeline_change_needs_a_stage_of_the_new_pipeline)
 {
   long long c = new_customer(NULL);
-  long long id = create_id(
-      harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"proposal\"}", c));
+  long long id = create_id(harness_fmt(
+      "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"proposal\"}", c));
   harness_response *r = patch(id, NULL, "{\"pipeline\":\"upsell\"}");
   harness_assert_status(r, 200);
   assert_str(r, "stage", "proposal");
@@ -444,13 +449,13 @@ END_TEST
 START_TEST(test_history_ties_are_ordered_by_entry)
 {
   long long c = new_customer(NULL);
-  long long id = create_id(harness_fmt(
-      "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"proposal\","
-      "\"created_at\":\"2025-01-01T00:00:00Z\",\"stage_history\":["
-      "{\"stage\":\"qualified\",\"entered_at\":\"2025-02-01T00:00:00Z\"},"
-      "{\"stage\":\"lead\",\"entered_at\":\"2025-02-01T00:00:00Z\"},"
-      "{\"stage\":\"proposal\",\"entered_at\":\"2025-02-01T00:00:00Z\"}]}",
-      c));
+  long long id = create_id(
+      harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"stage\":\"proposal\","
+                  "\"created_at\":\"2025-01-01T00:00:00Z\",\"stage_history\":["
+                  "{\"stage\":\"qualified\",\"entered_at\":\"2025-02-01T00:00:00Z\"},"
+                  "{\"stage\":\"lead\",\"entered_at\":\"2025-02-01T00:00:00Z\"},"
+                  "{\"stage\":\"proposal\",\"entered_at\":\"2025-02-01T00:00:00Z\"}]}",
+                  c));
   ck_assert_str_eq(history_stages(id), "qualified,lead,proposal");
 }
 END_TEST
@@ -553,7 +558,8 @@ START_TEST(test_import_fields_cannot_be_patched)
   harness_assert_problem(patch(id, NULL, "{\"created_at\":\"2024-01-05T10:00:00Z\"}"), 422,
                          "created_at");
   harness_assert_problem(
-      patch(id, NULL, "{\"stage_history\":[{\"stage\":\"lead\",\"entered_at\":\"2024-01-05T10:00:00Z\"}]}"),
+      patch(id, NULL,
+            "{\"stage_history\":[{\"stage\":\"lead\",\"entered_at\":\"2024-01-05T10:00:00Z\"}]}"),
       422, "stage_history");
 }
 END_TEST
@@ -596,7 +602,8 @@ START_TEST(test_patch_moves_the_deal_to_another_customer)
   assert_int(r, "customer_id", a);
   harness_assert_problem(patch(id, NULL, "{\"customer_id\":987654321}"), 422, "customer_id");
   harness_assert_problem(
-      patch(id, NULL, harness_fmt("{\"customer_id\":%lld,\"customer_external_id\":\"%s\"}", a, ext)),
+      patch(id, NULL,
+            harness_fmt("{\"customer_id\":%lld,\"customer_external_id\":\"%s\"}", a, ext)),
       422, "customer_external_id");
   harness_assert_problem(patch(id, NULL, "{\"customer_id\":null}"), 422, "customer_id");
 }
@@ -663,7 +670,8 @@ START_TEST(test_concurrent_patches_with_one_if_match_one_wins)
 {
   long long c = new_customer(NULL);
   for (int round = 0; round < 5; round++) {
-    long long id = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\"}", c));
+    long long id =
+        create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\"}", c));
     harness_response *a, *b;
     race("PATCH", harness_fmt("/v1/deals/%lld", id), "If-Match: \"1\"", "{\"stage\":\"won\"}",
          "{\"stage\":\"lost\"}", &a, &b);
@@ -685,12 +693,14 @@ START_TEST(test_concurrent_puts_of_one_new_external_id_create_once)
     const char *ext = new_tag("race-put");
     const char *path = harness_fmt("/v1/deals/external/%s", ext);
     harness_response *a, *b;
-    race("PUT", path, NULL, harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":1}", c),
+    race("PUT", path, NULL,
+         harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":1}", c),
          harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":2}", c), &a, &b);
     ck_assert_msg(one_each(a, b, 201, 200), "round %d: statuses %ld and %ld (%s / %s)", round,
                   a->status, b->status, a->body, b->body);
     ck_assert_int_eq(harness_json_int(a, "id"), harness_json_int(b, "id"));
-    ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)), 1);
+    ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)),
+                     1);
   }
 }
 END_TEST
@@ -699,7 +709,8 @@ START_TEST(test_idempotency_key_replays_the_create)
 {
   long long c = new_customer(NULL);
   const char *h[] = {harness_fmt("Idempotency-Key: deal-idem-%lld", c), NULL};
-  const char *body = harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":77}", c);
+  const char *body =
+      harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":77}", c);
   harness_response *a = call("POST", "/v1/deals", h, body);
   harness_assert_status(a, 201);
   harness_response *b = call("POST", "/v1/deals", h, body);
@@ -709,9 +720,9 @@ START_TEST(test_idempotency_key_replays_the_create)
   ck_assert_str_eq(harness_header(b, "Location"), harness_header(a, "Location"));
   ck_assert_pstr_eq(harness_header(b, "Idempotent-Replayed"), "true");
   ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE customer_id = %lld", c)), 1);
-  harness_assert_problem(
-      call("POST", "/v1/deals", h, harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c)),
-      422, NULL);
+  harness_assert_problem(call("POST", "/v1/deals", h,
+                              harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c)),
+                         422, NULL);
 }
 END_TEST
 
@@ -731,7 +742,8 @@ START_TEST(test_delete_removes_the_deal_and_its_history)
   harness_assert_problem(get_deal(id), 404, NULL);
   harness_assert_problem(get(harness_fmt("/v1/deals/%lld/history", id)), 404, NULL);
   harness_assert_problem(call("DELETE", path, NULL, NULL), 404, NULL);
-  ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deal_stage_history WHERE deal_id = %lld", id)), 0);
+  ck_assert_int_eq(
+      count(harness_fmt("SELECT count(*) FROM deal_stage_history WHERE deal_id = %lld", id)), 0);
 }
 END_TEST
 
@@ -744,7 +756,8 @@ START_TEST(test_deals_of_archived_customers_are_hidden)
   const char *dext = new_tag("arch");
   long long id = create_id(harness_fmt(
       "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"external_id\":\"%s\"}", c, dext));
-  ck_assert_str_eq(list_ids(harness_fmt("customer_id=%lld", c), 100, NULL), harness_fmt("%lld", id));
+  ck_assert_str_eq(list_ids(harness_fmt("customer_id=%lld", c), 100, NULL),
+                   harness_fmt("%lld", id));
   harness_assert_status(call("DELETE", harness_fmt("/v1/customers/%lld", c), NULL, NULL), 204);
   harness_assert_problem(get_deal(id), 404, NULL);
   harness_assert_problem(get(harness_fmt("/v1/deals/%lld/history", id)), 404, NULL);
@@ -755,19 +768,22 @@ START_TEST(test_deals_of_archived_customers_are_hidden)
   ck_assert_msg(strstr(harness_fmt(",%s,", list_ids("pipeline=new_business", 1000, NULL)),
                        harness_fmt(",%lld,", id)) == NULL,
                 "an archived customer's deal is listed");
-  harness_assert_problem(post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c)),
-                         422, "customer_id");
   harness_assert_problem(
-      post("/v1/deals", harness_fmt("{\"customer_external_id\":\"%s\",\"pipeline\":\"renewal\"}", ext)),
+      post("/v1/deals", harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c)), 422,
+      "customer_id");
+  harness_assert_problem(
+      post("/v1/deals",
+           harness_fmt("{\"customer_external_id\":\"%s\",\"pipeline\":\"renewal\"}", ext)),
       422, "customer_external_id");
   long long other = new_customer(NULL);
   long long mine = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", other));
   harness_assert_problem(patch(mine, NULL, harness_fmt("{\"customer_id\":%lld}", c)), 422,
                          "customer_id");
   /* the hidden deal keeps its external id */
-  harness_assert_problem(call("PUT", harness_fmt("/v1/deals/external/%s", dext), NULL,
-                              harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", other)),
-                         409, "external_id");
+  harness_assert_problem(
+      call("PUT", harness_fmt("/v1/deals/external/%s", dext), NULL,
+           harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", other)),
+      409, "external_id");
   ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE id = %lld", id)), 1);
 }
 END_TEST
@@ -795,9 +811,10 @@ START_TEST(test_list_filters)
 {
   long long c = new_customer(NULL);
   const char *q = harness_fmt("customer_id=%lld", c);
-  long long lead = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\","
-                                         "\"product\":\"crm-pro\",\"expected_close_date\":\"2026-07-01\"}",
-                                         c));
+  long long lead =
+      create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\","
+                            "\"product\":\"crm-pro\",\"expected_close_date\":\"2026-07-01\"}",
+                            c));
   long long won = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\","
                                         "\"stage\":\"won\",\"closed_at\":\"2026-06-20\","
                                         "\"expected_close_date\":\"2026-06-30\"}",
@@ -808,21 +825,24 @@ START_TEST(test_list_filters)
   long long signed_ = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\","
                                             "\"stage\":\"signed\",\"closed_at\":\"2026-07-31\"}",
                                             c));
-  long long prop = create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"upsell\","
-                                         "\"stage\":\"proposal\",\"expected_close_date\":\"2026-08-15\"}",
-                                         c));
+  long long prop =
+      create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"upsell\","
+                            "\"stage\":\"proposal\",\"expected_close_date\":\"2026-08-15\"}",
+                            c));
   ck_assert_str_eq(list_ids(harness_fmt("%s&pipeline=new_business", q), 100, NULL),
                    ids(2, (long long[]){lead, won}));
   ck_assert_str_eq(list_ids(harness_fmt("%s&stage=proposal", q), 100, NULL), ids(1, &prop));
-  ck_assert_str_eq(list_ids(harness_fmt("%s&pipeline=upsell&stage=lost", q), 100, NULL), ids(1, &lost));
+  ck_assert_str_eq(list_ids(harness_fmt("%s&pipeline=upsell&stage=lost", q), 100, NULL),
+                   ids(1, &lost));
   ck_assert_str_eq(list_ids(harness_fmt("%s&status=open", q), 100, NULL),
                    ids(2, (long long[]){lead, prop}));
   ck_assert_str_eq(list_ids(harness_fmt("%s&status=won", q), 100, NULL),
                    ids(2, (long long[]){won, signed_}));
   ck_assert_str_eq(list_ids(harness_fmt("%s&status=lost", q), 100, NULL), ids(1, &lost));
   ck_assert_str_eq(list_ids(harness_fmt("%s&product=crm-pro", q), 100, NULL), ids(1, &lead));
-  ck_assert_str_eq(list_ids(harness_fmt("%s&closed_from=2026-06-20&closed_to=2026-07-30", q), 100, NULL),
-                   ids(1, &won));
+  ck_assert_str_eq(
+      list_ids(harness_fmt("%s&closed_from=2026-06-20&closed_to=2026-07-30", q), 100, NULL),
+      ids(1, &won));
   ck_assert_str_eq(list_ids(harness_fmt("%s&closed_from=2026-06-21", q), 100, NULL),
                    ids(1, &signed_));
   ck_assert_str_eq(list_ids(harness_fmt("%s&closed_to=2026-07-31", q), 100, NULL),
@@ -830,12 +850,14 @@ START_TEST(test_list_filters)
   ck_assert_str_eq(list_ids(harness_fmt("%s&expected_close_from=2026-07-01", q), 100, NULL),
                    ids(2, (long long[]){lead, prop}));
   ck_assert_str_eq(
-      list_ids(harness_fmt("%s&expected_close_from=2026-06-30&expected_close_to=2026-07-01", q), 100, NULL),
+      list_ids(harness_fmt("%s&expected_close_from=2026-06-30&expected_close_to=2026-07-01", q),
+               100, NULL),
       ids(2, (long long[]){lead, won}));
   ck_assert_str_eq(list_ids(harness_fmt("%s&status=won&pipeline=renewal", q), 100, NULL),
                    ids(1, &signed_));
   /* without customer_id the same filters apply over every customer */
-  const char *all_won = harness_fmt(",%s,", list_ids("status=won&closed_from=2026-07-31&closed_to=2026-07-31", 1000, NULL));
+  const char *all_won = harness_fmt(
+      ",%s,", list_ids("status=won&closed_from=2026-07-31&closed_to=2026-07-31", 1000, NULL));
   ck_assert_ptr_nonnull(strstr(all_won, harness_fmt(",%lld,", signed_)));
   ck_assert_ptr_null(strstr(all_won, harness_fmt(",%lld,", won)));
 }
@@ -846,9 +868,10 @@ START_TEST(test_list_default_limit_is_100)
   long long c = new_customer(NULL);
   json_t *inputs = json_array();
   for (int i = 0; i < 101; i++)
-    json_array_append_new(inputs, json_pack("{s:I, s:s}", "customer_id", (json_int_t)c, "pipeline",
-                                            "renewal"));
-  harness_assert_status(post("/v1/deals/batch", harness_dump(json_pack("{s:o}", "inputs", inputs))), 200);
+    json_array_append_new(
+        inputs, json_pack("{s:I, s:s}", "customer_id", (json_int_t)c, "pipeline", "renewal"));
+  harness_assert_status(post("/v1/deals/batch", harness_dump(json_pack("{s:o}", "inputs", inputs))),
+                        200);
   harness_response *r = get(harness_fmt("/v1/deals?customer_id=%lld", c));
   ck_assert_int_eq(json_array_size(json_object_get(r->json, "results")), 100);
   ck_assert_ptr_nonnull(json_object_get(r->json, "paging"));
@@ -903,14 +926,16 @@ START_TEST(test_put_external_preconditions_and_mismatch)
   const char *body = harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c);
   const char *one[] = {"If-Match: \"1\"", NULL};
   harness_assert_problem(call("PUT", path, one, body), 412, NULL);
-  ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)), 0);
+  ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)),
+                   0);
   harness_assert_status(call("PUT", path, NULL, body), 201);
   const char *stale[] = {"If-Match: \"7\"", NULL};
   harness_assert_problem(call("PUT", path, stale, body), 412, NULL);
   harness_assert_status(call("PUT", path, one, body), 200);
   harness_assert_problem(
       call("PUT", path, NULL,
-           harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"other\"}", c)),
+           harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"other\"}",
+                       c)),
       422, "external_id");
   harness_assert_problem(call("PUT", path, NULL, "{\"pipeline\":\"renewal\"}"), 422, "customer_id");
   harness_assert_problem(get("/v1/deals/external/nobody-here"), 404, NULL);
@@ -925,7 +950,8 @@ START_TEST(test_batch_results_in_input_order_with_upsert)
   long long c = new_customer(&ext);
   const char *e1 = new_tag("b"), *e2 = new_tag("b");
   long long existing = create_id(harness_fmt(
-      "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"external_id\":\"%s\",\"amount\":1}", c, e1));
+      "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"external_id\":\"%s\",\"amount\":1}", c,
+      e1));
   harness_response *r = post(
       "/v1/deals/batch",
       harness_fmt("{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"upsell\"},"
@@ -954,16 +980,17 @@ START_TEST(test_batch_names_every_failing_index_and_writes_nothing)
 {
   long long c = new_customer(NULL);
   const char *before = harness_db_digest(env->db);
-  harness_response *r = post(
-      "/v1/deals/batch",
-      harness_fmt("{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"upsell\"},"
-                  "{\"customer_id\":%lld,\"pipeline\":\"nope\"},"
-                  "{\"customer_id\":%lld,\"pipeline\":\"upsell\",\"amount\":-1},"
-                  "{\"customer_id\":987654321,\"pipeline\":\"upsell\"},"
-                  "{\"customer_id\":%lld,\"pipeline\":\"upsell\",\"stage\":\"lost\",\"closed_at\":\"2020-01-01\"},"
-                  "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dupb\"},"
-                  "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dupb\"}]}",
-                  c, c, c, c, c, c));
+  harness_response *r =
+      post("/v1/deals/batch",
+           harness_fmt("{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"upsell\"},"
+                       "{\"customer_id\":%lld,\"pipeline\":\"nope\"},"
+                       "{\"customer_id\":%lld,\"pipeline\":\"upsell\",\"amount\":-1},"
+                       "{\"customer_id\":987654321,\"pipeline\":\"upsell\"},"
+                       "{\"customer_id\":%lld,\"pipeline\":\"upsell\",\"stage\":\"lost\",\"closed_"
+                       "at\":\"2020-01-01\"},"
+                       "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dupb\"},"
+                       "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"dupb\"}]}",
+                       c, c, c, c, c, c));
   harness_assert_problem_index(r, 422, "pipeline", 1);
   harness_assert_problem_index(r, 422, "amount", 2);
   harness_assert_problem_index(r, 422, "customer_id", 3);
@@ -981,23 +1008,25 @@ END_TEST
 START_TEST(test_batch_import_and_limits)
 {
   long long c = new_customer(NULL);
-  harness_response *r = post(
-      "/v1/deals/batch",
-      harness_fmt("{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"stage\":\"agreed\","
-                  "\"created_at\":\"2025-01-01T00:00:00Z\",\"stage_history\":["
-                  "{\"stage\":\"preparation\",\"entered_at\":\"2025-01-01T00:00:00Z\"},"
-                  "{\"stage\":\"agreed\",\"entered_at\":\"2025-03-01T00:00:00Z\"}]}]}",
-                  c));
+  harness_response *r =
+      post("/v1/deals/batch",
+           harness_fmt(
+               "{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"stage\":\"agreed\","
+               "\"created_at\":\"2025-01-01T00:00:00Z\",\"stage_history\":["
+               "{\"stage\":\"preparation\",\"entered_at\":\"2025-01-01T00:00:00Z\"},"
+               "{\"stage\":\"agreed\",\"entered_at\":\"2025-03-01T00:00:00Z\"}]}]}",
+               c));
   harness_assert_status(r, 200);
-  long long id = json_integer_value(json_object_get(json_array_get(json_object_get(r->json, "results"), 0), "id"));
+  long long id = json_integer_value(
+      json_object_get(json_array_get(json_object_get(r->json, "results"), 0), "id"));
   ck_assert_str_eq(history_stages(id), "preparation,agreed");
   const char *before = harness_db_digest(env->db);
   json_t *inputs = json_array();
   for (int i = 0; i < 1001; i++)
-    json_array_append_new(inputs, json_pack("{s:I, s:s}", "customer_id", (json_int_t)c, "pipeline",
-                                            "renewal"));
-  harness_assert_problem(post("/v1/deals/batch", harness_dump(json_pack("{s:o}", "inputs", inputs))),
-                         422, "inputs");
+    json_array_append_new(
+        inputs, json_pack("{s:I, s:s}", "customer_id", (json_int_t)c, "pipeline", "renewal"));
+  harness_assert_problem(
+      post("/v1/deals/batch", harness_dump(json_pack("{s:o}", "inputs", inputs))), 422, "inputs");
   harness_assert_problem(post("/v1/deals/batch", "{\"inputs\":[]}"), 422, "inputs");
   ck_assert_str_eq(harness_db_digest(env->db), before);
 }
