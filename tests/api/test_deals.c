@@ -705,6 +705,43 @@ START_TEST(test_concurrent_puts_of_one_new_external_id_create_once)
 }
 END_TEST
 
+START_TEST(test_concurrent_creates_with_one_external_id_one_wins)
+{
+  long long c = new_customer(NULL);
+  for (int round = 0; round < 5; round++) {
+    const char *ext = new_tag("race-post");
+    const char *body = harness_fmt(
+        "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"%s\"}", c, ext);
+    harness_response *a, *b;
+    race("POST", "/v1/deals", NULL, body, body, &a, &b);
+    ck_assert_msg(one_each(a, b, 201, 409), "round %d: statuses %ld and %ld (%s / %s)", round,
+                  a->status, b->status, a->body, b->body);
+    harness_assert_problem(a->status == 409 ? a : b, 409, "external_id");
+    ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)),
+                     1);
+  }
+}
+END_TEST
+
+START_TEST(test_every_write_carries_a_new_data_version)
+{
+  long long c = new_customer(NULL);
+  harness_response *r = create(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c));
+  long long id = harness_json_int(r, "id"), v = data_version(r), next;
+  r = patch(id, NULL, "{\"amount\":1}");
+  ck_assert_int_gt(next = data_version(r), v);
+  r = call("PUT", harness_fmt("/v1/deals/external/dv-%lld", id), NULL,
+           harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c));
+  ck_assert_int_gt(v = data_version(r), next);
+  r = post("/v1/deals/batch",
+           harness_fmt("{\"inputs\":[{\"customer_id\":%lld,\"pipeline\":\"renewal\"}]}", c));
+  ck_assert_int_gt(next = data_version(r), v);
+  r = call("DELETE", harness_fmt("/v1/deals/%lld", id), NULL, NULL);
+  ck_assert_int_gt(data_version(r), next);
+  ck_assert_int_eq(count("SELECT version FROM data_version"), data_version(r));
+}
+END_TEST
+
 START_TEST(test_idempotency_key_replays_the_create)
 {
   long long c = new_customer(NULL);
@@ -1073,6 +1110,8 @@ static Suite *deals_suite(void)
   tcase_add_test(tc, test_patch_with_stale_if_match_or_version_is_412);
   tcase_add_test(tc, test_concurrent_patches_with_one_if_match_one_wins);
   tcase_add_test(tc, test_concurrent_puts_of_one_new_external_id_create_once);
+  tcase_add_test(tc, test_concurrent_creates_with_one_external_id_one_wins);
+  tcase_add_test(tc, test_every_write_carries_a_new_data_version);
   tcase_add_test(tc, test_idempotency_key_replays_the_create);
   suite_add_tcase(s, tc);
 
