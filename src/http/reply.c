@@ -7,6 +7,7 @@
 
 #include "ltvd/db.h"
 #include "ltvd/http.h"
+#include "ltvd/json_out.h"
 #include "ltvd/log.h"
 #include "ltvd/util.h"
 
@@ -93,10 +94,8 @@ int ltvd_reply_bytes(struct ltvd_req *r, int status, const char *type, const cha
 
 static int reply_dump(struct ltvd_req *r, int status, const char *type, json_t *body)
 {
-  char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  char *text = ltvd_json_dumps(body);
   json_decref(body);
-  if (text == NULL)
-    abort();
   free(r->reply);
   r->reply = text;
   r->reply_len = strlen(text);
