@@ -36,7 +36,15 @@ int64_t ltvd_db_customer_resolve(PGconn *c, const json_t *input, long index, jso
 /* The id of the live customer holding external_id; 0 when none; -1 on a database error. */
 int64_t ltvd_db_customer_id_by_external(PGconn *c, const char *external_id);
 
-/* Attaches the unmatched signals waiting for external_id to customer id. */
+/* Serialises, until the transaction ends, the writers that tie signals to a customer
+ * external id: a customer written with it, and a signal naming it while no customer holds
+ * it. Each takes this lock in a statement of its own before it looks for the other, so
+ * whichever commits second sees the first (READ COMMITTED takes a snapshot per
+ * statement) and no signal stays unmatched beside its customer. */
+bool ltvd_db_lock_external_id(PGconn *c, const char *external_id);
+
+/* Attaches the unmatched signals waiting for external_id to customer id (taking the
+ * lock above first). */
 bool ltvd_db_signals_attach(PGconn *c, int64_t id, const char *external_id);
 
 /* The validation entries of the two customer reference fields, for other resources'

@@ -65,6 +65,7 @@ const struct ltvd_stmt ltvd_db_customer_stmts[] = {
     {"customer_live_id", "SELECT id FROM customers WHERE id = $1 AND archived_at IS NULL"},
     {"customer_live_ext",
      "SELECT id FROM customers WHERE external_id = $1 AND archived_at IS NULL"},
+    {"external_id_lock", "SELECT pg_advisory_xact_lock(7418002, hashtext($1))"},
     {"customer_attach_signals",
      "UPDATE signals SET customer_id = $1 WHERE customer_id IS NULL "
      "AND customer_external_id = $2"},
@@ -297,11 +298,21 @@ int64_t ltvd_db_customer_resolve(PGconn *c, const json_t *input, long index, jso
   return found;
 }
 
+bool ltvd_db_lock_external_id(PGconn *c, const char *external_id)
+{
+  PGresult *res = LTVD_DB_RUN(c, "external_id_lock", external_id);
+
+  PQclear(res);
+  return res != NULL;
+}
+
 bool ltvd_db_signals_attach(PGconn *c, int64_t id, const char *external_id)
 {
   char s[24];
 
   snprintf(s, sizeof s, "%lld", (long long) id);
+  if (!ltvd_db_lock_external_id(c, external_id))
+    return false;
   PGresult *res = LTVD_DB_RUN(c, "customer_attach_signals", s, external_id);
   PQclear(res);
   return res != NULL;

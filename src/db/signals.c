@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ltvd/clock.h"
+#include "ltvd/customers.h"
 #include "ltvd/db.h"
 #include "ltvd/revenue_db.h"
 
@@ -121,6 +122,8 @@ enum ltvd_signal_status ltvd_db_signal_store(PGconn *c, const json_t *record,
   values[6] = source ? source : "api";
   values[7] = event;
   values[8] = ts;
+  if (values[1] && !ltvd_db_lock_external_id(c, values[1]))
+    return LTVD_SIGNAL_FAILED;
   PGresult *res = ltvd_db_run(c, "signal_insert", 9, values);
   if (res == NULL)
     return LTVD_SIGNAL_FAILED;

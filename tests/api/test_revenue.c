@@ -565,22 +565,53 @@ static void *race_one(void *arg)
   return NULL;
 }
 
-static void race(const char *method, const char *path, const char *body_a, const char *body_b,
-                 harness_response **ra, harness_response **rb)
+/* Runs a and b at once; their barrier is set here. */
+static void race_pair(struct racer *a, struct racer *b)
 {
   pthread_barrier_t barrier;
-  pthread_barrier_init(&barrier, NULL, 2);
-  struct racer a = {&barrier, method, path, body_a, NULL};
-  struct racer b = {&barrier, method, path, body_b, NULL};
   pthread_t ta, tb;
-  pthread_create(&ta, NULL, race_one, &a);
-  pthread_create(&tb, NULL, race_one, &b);
+
+  pthread_barrier_init(&barrier, NULL, 2);
+  a->barrier = b->barrier = &barrier;
+  pthread_create(&ta, NULL, race_one, a);
+  pthread_create(&tb, NULL, race_one, b);
   pthread_join(ta, NULL);
   pthread_join(tb, NULL);
   pthread_barrier_destroy(&barrier);
+}
+
+static void race(const char *method, const char *path, const char *body_a, const char *body_b,
+                 harness_response **ra, harness_response **rb)
+{
+  struct racer a = {NULL, method, path, body_a, NULL};
+  struct racer b = {NULL, method, path, body_b, NULL};
+
+  race_pair(&a, &b);
   *ra = a.r;
   *rb = b.r;
 }
+
+/* A signal for an external id and the customer taking that id, written at the same
+ * moment: whichever commits second must see the first, so the signal always ends up
+ * with its customer. */
+START_TEST(test_signal_racing_its_customer_is_attached)
+{
+  for (int round = 0; round < 20; round++) {
+    const char *ext = new_tag("racing");
+    struct racer customer = {NULL, "POST", "/v1/customers",
+                             harness_fmt("{\"name\":\"Racer\",\"external_id\":\"%s\"}", ext), NULL};
+    struct racer signal = {NULL, "POST", "/v1/signals",
+                           harness_fmt("{\"customer_external_id\":\"%s\",\"type\":\"call\","
+                                       "\"occurred_at\":\"2025-04-03T00:00:00Z\"}", ext), NULL};
+    race_pair(&customer, &signal);
+    harness_assert_status(customer.r, 201);
+    harness_assert_status(signal.r, 201);
+    ck_assert_msg(count("signals", harness_fmt("customer_external_id = '%s' AND customer_id IS "
+                                               "NULL", ext)) == 0,
+                  "round %d: the signal stayed unmatched beside its customer", round);
+  }
+}
+END_TEST
 
 START_TEST(test_concurrent_replays_store_once)
 {
@@ -947,6 +978,7 @@ static Suite *revenue_suite(void)
   tcase_add_test(tc, test_customer_reference_rules);
   tcase_add_test(tc, test_replayed_event_is_a_duplicate_stored_once);
   tcase_add_test(tc, test_concurrent_replays_store_once);
+  tcase_add_test(tc, test_signal_racing_its_customer_is_attached);
   tcase_add_test(tc, test_unmatched_signal_is_attached_when_the_customer_appears);
   tcase_add_test(tc, test_unmatched_signals_join_a_customer_patched_to_their_external_id);
   tcase_add_test(tc, test_batch_answers_each_status_in_input_order);
