@@ -242,17 +242,23 @@ bool ltvd_clv_prepare(struct ltvd_clv_purchase *p, size_t n, int32_t today,
 
 /* ---- BG/NBD ---------------------------------------------------------------------- */
 
-/* Customers with equal (x, t_x, T) as one group of weight w; xi indexes the distinct x. */
+/* Customers with equal (x, t_x, T) as one group of weight w; xi, ti and txi index the
+ * distinct values of x, T and t_x, whose logs each evaluation computes once. */
 struct group {
-  double x, t_x, T, w;
-  size_t xi;
+  double x, w;
+  size_t xi, ti, txi;
+};
+
+struct distinct {
+  double *v; /* ascending */
+  size_t n;
+  double *lg, *inv; /* per evaluation: log(α + v) and 1/(α + v) */
 };
 
 struct bgnbd_data {
   struct group *g;
   size_t ng;
-  double *xs; /* the distinct x, ascending */
-  size_t nx;
+  struct distinct xs, ts, txs;
   double *xterm; /* per distinct x: A1 + A2, log a/(b+x−1) and 4 gradient terms */
 };
 
@@ -266,37 +272,99 @@ static int by_summary(const void *u, const void *v)
   return (a->T > b->T) - (a->T < b->T);
 }
 
+static int by_value(const void *u, const void *v)
+{
+  double a = *(const double *)u, b = *(const double *)v;
+  return (a > b) - (a < b);
+}
+
+/* The distinct values among n (sorted in place) into d; false when out of memory. */
+static bool distinct_init(struct distinct *d, double *v, size_t n)
+{
+  qsort(v, n, sizeof *v, by_value);
+  d->n = 0;
+  for (size_t i = 0; i < n; i++)
+    if (d->n == 0 || v[d->n - 1] != v[i])
+      v[d->n++] = v[i];
+  d->v = v;
+  d->lg = malloc((d->n + 1) * sizeof *d->lg);
+  d->inv = malloc((d->n + 1) * sizeof *d->inv);
+  return d->lg != NULL && d->inv != NULL;
+}
+
+static size_t distinct_index(const struct distinct *d, double v)
+{
+  const double *p = bsearch(&v, d->v, d->n, sizeof v, by_value);
+  return (size_t)(p - d->v);
+}
+
+static void distinct_eval(struct distinct *d, double alpha)
+{
+  for (size_t i = 0; i < d->n; i++) {
+    d->lg[i] = log(alpha + d->v[i]);
+    d->inv[i] = 1 / (alpha + d->v[i]);
+  }
+}
+
+static void distinct_free(struct distinct *d)
+{
+  free(d->v);
+  free(d->lg);
+  free(d->inv);
+}
+
 static bool bgnbd_data_init(struct bgnbd_data *d, const struct ltvd_clv_customer *c, size_t n)
 {
   struct ltvd_clv_customer *s = malloc(n * sizeof *s);
+  double *xv = malloc(n * sizeof *xv), *tv = malloc(n * sizeof *tv),
+         *txv = malloc(n * sizeof *txv);
+  bool ok = false;
+
   memset(d, 0, sizeof *d);
   d->g = malloc(n * sizeof *d->g);
-  d->xs = malloc(n * sizeof *d->xs);
-  d->xterm = malloc(n * 6 * sizeof *d->xterm);
-  if (s == NULL || d->g == NULL || d->xs == NULL || d->xterm == NULL) {
-    free(s);
-    return false;
-  }
+  if (s == NULL || xv == NULL || tv == NULL || txv == NULL || d->g == NULL)
+    goto done;
   memcpy(s, c, n * sizeof *s);
   qsort(s, n, sizeof *s, by_summary);
   for (size_t i = 0; i < n; i++) {
-    struct group *last = d->ng > 0 ? &d->g[d->ng - 1] : NULL;
-    if (last != NULL && last->x == s[i].x && last->t_x == s[i].t_x && last->T == s[i].T) {
-      last->w += 1;
+    xv[i] = s[i].x;
+    tv[i] = s[i].T;
+    txv[i] = s[i].t_x;
+  }
+  ok = distinct_init(&d->xs, xv, n);
+  xv = NULL;
+  ok = distinct_init(&d->ts, tv, n) && ok;
+  tv = NULL;
+  ok = distinct_init(&d->txs, txv, n) && ok;
+  txv = NULL;
+  d->xterm = malloc(6 * (d->xs.n + 1) * sizeof *d->xterm);
+  if (!ok || d->xterm == NULL) {
+    ok = false;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && by_summary(&s[i], &s[i - 1]) == 0) {
+      d->g[d->ng - 1].w += 1;
       continue;
     }
-    if (d->nx == 0 || d->xs[d->nx - 1] != s[i].x)
-      d->xs[d->nx++] = s[i].x;
-    d->g[d->ng++] = (struct group){s[i].x, s[i].t_x, s[i].T, 1, d->nx - 1};
+    d->g[d->ng++] = (struct group){s[i].x, 1, distinct_index(&d->xs, s[i].x),
+                                   distinct_index(&d->ts, s[i].T),
+                                   distinct_index(&d->txs, s[i].t_x)};
   }
+done:
   free(s);
-  return true;
+  free(xv);
+  free(tv);
+  free(txv);
+  return ok;
 }
 
 static void bgnbd_data_free(struct bgnbd_data *d)
 {
   free(d->g);
-  free(d->xs);
+  distinct_free(&d->xs);
+  distinct_free(&d->ts);
+  distinct_free(&d->txs);
   free(d->xterm);
 }
 
@@ -312,33 +380,36 @@ static double bgnbd_neg_ll(const double *th, double *grad, void *ctx)
   if (!isfinite(r) || !isfinite(al) || !isfinite(a) || !isfinite(b) || r == 0 || al == 0 ||
       a == 0 || b == 0)
     return NAN;
-  for (size_t i = 0; i < d->nx; i++) {
-    double x = d->xs[i], *t = &d->xterm[6 * i];
+  for (size_t i = 0; i < d->xs.n; i++) {
+    double x = d->xs.v[i], *t = &d->xterm[6 * i];
     t[0] = lgamma(r + x) - lgr + r * lal + lgab + lgamma(b + x) - lgb - lgamma(a + b + x);
     t[1] = x > 0 ? log(a) - log(b + x - 1) : -INFINITY;
     if (grad != NULL) {
       double psabx = digamma(a + b + x);
-      t[2] = digamma(r + x) - psr + lal;        /* ∂(A1+A2)/∂r */
-      t[3] = psab - psabx;                       /* ∂/∂a */
+      t[2] = digamma(r + x) - psr + lal;          /* ∂(A1+A2)/∂r */
+      t[3] = psab - psabx;                        /* ∂/∂a */
       t[4] = psab + digamma(b + x) - psb - psabx; /* ∂/∂b */
       t[5] = x > 0 ? 1 / (b + x - 1) : 0;
     }
   }
+  distinct_eval(&d->ts, al);
+  distinct_eval(&d->txs, al);
   for (size_t i = 0; i < d->ng; i++) {
     const struct group *g = &d->g[i];
     const double *t = &d->xterm[6 * g->xi];
-    double rx = r + g->x, lT = log(al + g->T), a3 = -rx * lT, li = a3, w4 = 0, ltx = 0;
+    double rx = r + g->x, lT = d->ts.lg[g->ti], li = -rx * lT, w4 = 0, ltx = 0;
     if (g->x > 0) {
-      ltx = log(al + g->t_x);
-      double a4 = t[1] - rx * ltx;
-      li = log_add(a3, a4);
-      w4 = exp(a4 - li);
+      /* log[e^A3 + e^A4] = A3 + log(1 + e^(A4−A3)); w4 = e^A4 / (e^A3 + e^A4) */
+      ltx = d->txs.lg[g->txi];
+      double u = t[1] - rx * (ltx - lT), e = exp(-fabs(u));
+      li += fmax(u, 0) + log1p(e);
+      w4 = u > 0 ? 1 / (1 + e) : e / (1 + e);
     }
     ll += g->w * (t[0] + li);
     if (grad != NULL) {
       double w3 = 1 - w4;
       gr += g->w * (t[2] - w3 * lT - w4 * ltx);
-      gal += g->w * (r / al - rx * (w3 / (al + g->T) + (g->x > 0 ? w4 / (al + g->t_x) : 0)));
+      gal += g->w * (r / al - rx * (w3 * d->ts.inv[g->ti] + w4 * d->txs.inv[g->txi]));
       ga += g->w * (t[3] + w4 / a);
       gb += g->w * (t[4] - w4 * t[5]);
     }
@@ -441,9 +512,14 @@ double ltvd_clv_expected_purchases(const struct ltvd_clv_bgnbd *m,
 
 /* ---- Gamma-Gamma ----------------------------------------------------------------- */
 
+/* The usable customers (x > 0, spend > 0) as (x, x·m̄) pairs with xi indexing the distinct
+ * x, and the sums that do not depend on the parameters. */
 struct gg_data {
-  const struct ltvd_clv_customer *c;
-  size_t n;
+  double *x, *xm;
+  size_t *xi, n;
+  struct distinct xs;
+  double *cnt;                  /* customers per distinct x */
+  double sum_lm, sum_xlm, sum_xlx; /* Σ ln m̄, Σ x ln m̄, Σ x ln x */
 };
 
 static bool gg_usable(const struct ltvd_clv_customer *c)
@@ -451,33 +527,82 @@ static bool gg_usable(const struct ltvd_clv_customer *c)
   return c->x > 0 && c->spend > 0;
 }
 
+static void gg_data_free(struct gg_data *d)
+{
+  free(d->x);
+  free(d->xm);
+  free(d->xi);
+  free(d->cnt);
+  distinct_free(&d->xs);
+}
+
+static bool gg_data_init(struct gg_data *d, const struct ltvd_clv_customer *c, size_t n)
+{
+  double *xv = malloc((n + 1) * sizeof *xv);
+
+  memset(d, 0, sizeof *d);
+  d->x = malloc((n + 1) * sizeof *d->x);
+  d->xm = malloc((n + 1) * sizeof *d->xm);
+  d->xi = malloc((n + 1) * sizeof *d->xi);
+  if (xv == NULL || d->x == NULL || d->xm == NULL || d->xi == NULL) {
+    free(xv);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (gg_usable(&c[i])) {
+      double lm = log(c[i].spend), lx = log(c[i].x);
+      d->x[d->n] = xv[d->n] = c[i].x;
+      d->xm[d->n++] = c[i].x * c[i].spend;
+      d->sum_lm += lm;
+      d->sum_xlm += c[i].x * lm;
+      d->sum_xlx += c[i].x * lx;
+    }
+  if (!distinct_init(&d->xs, xv, d->n))
+    return false;
+  d->cnt = calloc(d->xs.n + 1, sizeof *d->cnt);
+  if (d->cnt == NULL)
+    return false;
+  for (size_t i = 0; i < d->n; i++) {
+    d->xi[i] = distinct_index(&d->xs, d->x[i]);
+    d->cnt[d->xi[i]] += 1;
+  }
+  return true;
+}
+
 /* −Σ log f(m̄ | x) at θ = log(p, q, γ), with
- * log f = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m̄ + px ln x − (px+q) ln(γ+x m̄) */
+ * log f = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m̄ + px ln x − (px+q) ln(γ+x m̄);
+ * the Γ terms are taken once per distinct x, the others from the sums but ln(γ+x m̄). */
 static double gg_neg_ll(const double *th, double *grad, void *ctx)
 {
   const struct gg_data *d = ctx;
-  double p = exp(th[0]), q = exp(th[1]), ga = exp(th[2]);
-  double lq = lgamma(q), psq = digamma(q), lga = log(ga), ll = 0, gp = 0, gq = 0, gg = 0;
+  double p = exp(th[0]), q = exp(th[1]), ga = exp(th[2]), N = (double)d->n;
+  double lga = log(ga), gp = 0, gq = 0, gg = 0;
 
   if (!isfinite(p) || !isfinite(q) || !isfinite(ga) || p == 0 || q == 0 || ga == 0)
     return NAN;
-  for (size_t i = 0; i < d->n; i++) {
-    const struct ltvd_clv_customer *c = &d->c[i];
-    if (!gg_usable(c))
-      continue;
-    double x = c->x, m = c->spend, px = p * x, lm = log(m), lx = log(x), ls = log(ga + x * m);
-    ll += lgamma(px + q) - lgamma(px) - lq + q * lga + (px - 1) * lm + px * lx - (px + q) * ls;
+  double ll = N * (q * lga - lgamma(q)) + p * (d->sum_xlm + d->sum_xlx) - d->sum_lm;
+  for (size_t i = 0; i < d->xs.n; i++) {
+    double x = d->xs.v[i], px = p * x, c = d->cnt[i];
+    ll += c * (lgamma(px + q) - lgamma(px));
     if (grad != NULL) {
       double ps = digamma(px + q);
-      gp += x * (ps - digamma(px) + lm + lx - ls);
-      gq += ps - psq + lga - ls;
-      gg += q / ga - (px + q) / (ga + x * m);
+      gp += c * x * (ps - digamma(px));
+      gq += c * ps;
+    }
+  }
+  for (size_t i = 0; i < d->n; i++) {
+    double x = d->x[i], ls = log(ga + d->xm[i]);
+    ll -= (p * x + q) * ls;
+    if (grad != NULL) {
+      gp -= x * ls;
+      gq -= ls;
+      gg -= (p * x + q) / (ga + d->xm[i]);
     }
   }
   if (grad != NULL) {
-    grad[0] = -p * gp;
-    grad[1] = -q * gq;
-    grad[2] = -ga * gg;
+    grad[0] = -p * (gp + d->sum_xlm + d->sum_xlx);
+    grad[1] = -q * (gq + N * (lga - digamma(q)));
+    grad[2] = -ga * (gg + N * q / ga);
   }
   return -ll;
 }
@@ -485,27 +610,26 @@ static double gg_neg_ll(const double *th, double *grad, void *ctx)
 double ltvd_clv_gamma_gamma_log_likelihood(const struct ltvd_clv_gamma_gamma *m,
                                            const struct ltvd_clv_customer *c, size_t n)
 {
-  struct gg_data d = {c, n};
-  double th[3] = {log(m->p), log(m->q), log(m->gamma)};
-  return -gg_neg_ll(th, NULL, &d);
+  struct gg_data d;
+  double th[3] = {log(m->p), log(m->q), log(m->gamma)}, ll = NAN;
+
+  if (gg_data_init(&d, c, n))
+    ll = -gg_neg_ll(th, NULL, &d);
+  gg_data_free(&d);
+  return ll;
 }
 
 bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
                               struct ltvd_clv_gamma_gamma *out)
 {
-  struct gg_data d = {c, n};
+  struct gg_data d;
   double mean = 0;
-  size_t used = 0;
   bool ok = false;
 
-  for (size_t i = 0; i < n; i++)
-    if (gg_usable(&c[i])) {
-      mean += c[i].spend;
-      used++;
-    }
-  if (used == 0)
-    return false;
-  mean /= (double)used;
+  if (!gg_data_init(&d, c, n) || d.n == 0)
+    goto done;
+  for (size_t i = 0; i < d.n; i++)
+    mean += d.xm[i] / d.x[i] / (double)d.n;
   /* (p, q, γ): unit values, and two with the population mean pγ/(q−1) near the data's */
   const double starts[][3] = {{1, 1, 1}, {2, 3, mean}, {10, 5, 0.4 * mean}};
   for (size_t s = 0; s < sizeof starts / sizeof *starts; s++) {
@@ -519,6 +643,8 @@ bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
                                          f.iterations, f.converged};
     ok = true;
   }
+done:
+  gg_data_free(&d);
   return ok;
 }
 
