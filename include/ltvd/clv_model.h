@@ -54,7 +54,9 @@ double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
 bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n,
                         struct ltvd_clv_bgnbd *out);
 
-/* E[X(t) | x, t_x, T]: expected purchases in the next t weeks. */
+/* E[X(t) | x, t_x, T]: expected purchases in the next t weeks. NaN when 2F1's series would
+ * need more than 10^6 terms: with small parameters, when t/(α+T+t) is within about 4e-5
+ * of 1, i.e. t beyond some 25,000 times α + T (centuries for CDNOW's α of 4 weeks). */
 double ltvd_clv_expected_purchases(const struct ltvd_clv_bgnbd *m,
                                    const struct ltvd_clv_customer *c, double t);
 
@@ -82,7 +84,8 @@ double ltvd_clv_predicted_clv(const struct ltvd_clv_bgnbd *m,
                               const struct ltvd_clv_customer *c, int horizon_months,
                               double monthly_discount, double minor_per_major);
 
-/* log 2F1(a, b; c; z) for a, b, c > 0 and 0 ≤ z < 1 (then 2F1 ≥ 1 > 0). */
+/* log 2F1(a, b; c; z) for a, b, c > 0 and 0 ≤ z < 1 (then 2F1 ≥ 1 > 0); NaN past 10^6
+ * series terms. */
 double ltvd_clv_log_hyp2f1(double a, double b, double c, double z);
 
 #endif
