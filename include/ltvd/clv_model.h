@@ -27,8 +27,8 @@ struct ltvd_clv_customer {
 struct ltvd_clv_bgnbd {
   double r, alpha, a, b;
   double log_likelihood;
-  int iterations;  /* of the best start */
-  bool converged;  /* likelihood change and gradient norm both below tolerance */
+  int iterations; /* of the best start */
+  bool converged; /* likelihood change and gradient norm both below tolerance */
 };
 
 struct ltvd_clv_gamma_gamma {
@@ -42,8 +42,8 @@ struct ltvd_clv_gamma_gamma {
  * same-day purchases merge (amounts summed), x = distinct days − 1, t_x = (last − first
  * day) / 7, T = (today − first day) / 7. Sorts p in place. False when no purchase is on
  * or before today (the customer is not part of the model). */
-bool ltvd_clv_prepare(struct ltvd_clv_purchase *p, size_t n, int32_t today,
-                      double minor_per_major, struct ltvd_clv_customer *out);
+bool ltvd_clv_prepare(struct ltvd_clv_purchase *p, size_t n, int32_t today, double minor_per_major,
+                      struct ltvd_clv_customer *out);
 
 /* BG/NBD log-likelihood of the data at m's parameters (m's log_likelihood is ignored). */
 double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
@@ -51,8 +51,7 @@ double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
 
 /* Maximum-likelihood fit of BG/NBD. False when n = 0 or no start reached a finite
  * likelihood. */
-bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n,
-                        struct ltvd_clv_bgnbd *out);
+bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd_clv_bgnbd *out);
 
 /* E[X(t) | x, t_x, T]: expected purchases in the next t weeks. NaN when 2F1's series would
  * need more than 10^6 terms: with small parameters, when t/(α+T+t) is within about 4e-5
@@ -79,8 +78,7 @@ double ltvd_clv_expected_spend(const struct ltvd_clv_gamma_gamma *m,
 
 /* predicted_clv in minor units: Σ over k = 1 … horizon_months of
  * (E[X(k months)] − E[X(k−1 months)]) × expected spend / (1 + monthly_discount)^k. */
-double ltvd_clv_predicted_clv(const struct ltvd_clv_bgnbd *m,
-                              const struct ltvd_clv_gamma_gamma *g,
+double ltvd_clv_predicted_clv(const struct ltvd_clv_bgnbd *m, const struct ltvd_clv_gamma_gamma *g,
                               const struct ltvd_clv_customer *c, int horizon_months,
                               double monthly_discount, double minor_per_major);
 

@@ -192,9 +192,10 @@ static struct fit_result bfgs(int n, double *th, objective *f, void *ctx)
       break;
     }
     double sy = dot(n, s, y);
+    /* keep H when the curvature is not positive; scale the first H as Shanno does */
     if (sy <= 1e-300)
-      continue; /* curvature not positive: keep H */
-    if (res.iterations == 1) /* Shanno's scaling of the first H */
+      continue;
+    if (res.iterations == 1)
       for (int i = 0; i < n; i++)
         H[i][i] = sy / dot(n, y, y);
     double Hy[MAXDIM], yHy = 0;
@@ -217,8 +218,8 @@ static int by_day(const void *u, const void *v)
   return (p->day > q->day) - (p->day < q->day);
 }
 
-bool ltvd_clv_prepare(struct ltvd_clv_purchase *p, size_t n, int32_t today,
-                      double minor_per_major, struct ltvd_clv_customer *out)
+bool ltvd_clv_prepare(struct ltvd_clv_purchase *p, size_t n, int32_t today, double minor_per_major,
+                      struct ltvd_clv_customer *out)
 {
   qsort(p, n, sizeof *p, by_day);
   while (n > 0 && p[n - 1].day > today)
@@ -316,8 +317,7 @@ static void distinct_free(struct distinct *d)
 static bool bgnbd_data_init(struct bgnbd_data *d, const struct ltvd_clv_customer *c, size_t n)
 {
   struct ltvd_clv_customer *s = malloc(n * sizeof *s);
-  double *xv = malloc(n * sizeof *xv), *tv = malloc(n * sizeof *tv),
-         *txv = malloc(n * sizeof *txv);
+  double *xv = malloc(n * sizeof *xv), *tv = malloc(n * sizeof *tv), *txv = malloc(n * sizeof *txv);
   bool ok = false;
 
   memset(d, 0, sizeof *d);
@@ -347,9 +347,9 @@ static bool bgnbd_data_init(struct bgnbd_data *d, const struct ltvd_clv_customer
       d->g[d->ng - 1].w += 1;
       continue;
     }
-    d->g[d->ng++] = (struct group){s[i].x, 1, distinct_index(&d->xs, s[i].x),
-                                   distinct_index(&d->ts, s[i].T),
-                                   distinct_index(&d->txs, s[i].t_x)};
+    d->g[d->ng++] =
+        (struct group){s[i].x, 1, distinct_index(&d->xs, s[i].x), distinct_index(&d->ts, s[i].T),
+                       distinct_index(&d->txs, s[i].t_x)};
   }
 done:
   free(s);
@@ -435,8 +435,7 @@ double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
   return ll;
 }
 
-bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n,
-                        struct ltvd_clv_bgnbd *out)
+bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd_clv_bgnbd *out)
 {
   struct bgnbd_data d;
   double meanT = 0;
@@ -457,8 +456,13 @@ bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n,
       struct fit_result f = bfgs(4, th, bgnbd_neg_ll, &d);
       if (!isfinite(f.f) || (ok && -f.f <= out->log_likelihood))
         continue;
-      *out = (struct ltvd_clv_bgnbd){exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3]), -f.f,
-                                     f.iterations, f.converged};
+      *out = (struct ltvd_clv_bgnbd){.r = exp(th[0]),
+                                     .alpha = exp(th[1]),
+                                     .a = exp(th[2]),
+                                     .b = exp(th[3]),
+                                     .log_likelihood = -f.f,
+                                     .iterations = f.iterations,
+                                     .converged = f.converged};
       ok = true;
     }
   }
@@ -518,7 +522,7 @@ struct gg_data {
   double *x, *xm;
   size_t *xi, n;
   struct distinct xs;
-  double *cnt;                  /* customers per distinct x */
+  double *cnt;                     /* customers per distinct x */
   double sum_lm, sum_xlm, sum_xlx; /* Σ ln m̄, Σ x ln m̄, Σ x ln x */
 };
 
@@ -639,8 +643,12 @@ bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
     struct fit_result f = bfgs(3, th, gg_neg_ll, &d);
     if (!isfinite(f.f) || (ok && -f.f <= out->log_likelihood))
       continue;
-    *out = (struct ltvd_clv_gamma_gamma){exp(th[0]), exp(th[1]), exp(th[2]), -f.f,
-                                         f.iterations, f.converged};
+    *out = (struct ltvd_clv_gamma_gamma){.p = exp(th[0]),
+                                         .q = exp(th[1]),
+                                         .gamma = exp(th[2]),
+                                         .log_likelihood = -f.f,
+                                         .iterations = f.iterations,
+                                         .converged = f.converged};
     ok = true;
   }
 done:
@@ -655,8 +663,7 @@ double ltvd_clv_expected_spend(const struct ltvd_clv_gamma_gamma *m,
   return m->p * (m->gamma + sum) / (m->p * x + m->q - 1);
 }
 
-double ltvd_clv_predicted_clv(const struct ltvd_clv_bgnbd *m,
-                              const struct ltvd_clv_gamma_gamma *g,
+double ltvd_clv_predicted_clv(const struct ltvd_clv_bgnbd *m, const struct ltvd_clv_gamma_gamma *g,
                               const struct ltvd_clv_customer *c, int horizon_months,
                               double monthly_discount, double minor_per_major)
 {

@@ -166,9 +166,9 @@ static json_t *result_json(size_t customers, size_t repeat, const struct ltvd_cl
 {
   return json_pack("{s:I, s:I, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f, s:f}, s:f}",
                    "customers", (json_int_t)customers, "repeat_customers", (json_int_t)repeat,
-                   "bgnbd", "r", m->r, "alpha", m->alpha, "a", m->a, "b", m->b,
-                   "log_likelihood", m->log_likelihood, "gamma_gamma", "p", g->p, "q", g->q,
-                   "gamma", g->gamma, "log_likelihood", g->log_likelihood, "fit_ms", ms);
+                   "bgnbd", "r", m->r, "alpha", m->alpha, "a", m->a, "b", m->b, "log_likelihood",
+                   m->log_likelihood, "gamma_gamma", "p", g->p, "q", g->q, "gamma", g->gamma,
+                   "log_likelihood", g->log_likelihood, "fit_ms", ms);
 }
 
 int ltvd_cli_clv_fit(const struct ltvd_config *cfg, int argc, char **argv)
@@ -217,8 +217,10 @@ int ltvd_cli_clv_fit(const struct ltvd_config *cfg, int argc, char **argv)
   bool ok = nc > 0 && ltvd_clv_bgnbd_fit(c, nc, &m) && ltvd_clv_gamma_gamma_fit(c, nc, &g);
   double ms = (ltvd_monotonic() - t0) * 1000;
   if (!ok) {
-    fprintf(stderr, "ltvd clv-fit: cannot fit the models on \"%s\" (%zu customers, %zu "
-                    "repeat buyers up to %s)\n", path, nc, repeat, end_date);
+    fprintf(stderr,
+            "ltvd clv-fit: cannot fit the models on \"%s\" (%zu customers, %zu "
+            "repeat buyers up to %s)\n",
+            path, nc, repeat, end_date);
     goto done;
   }
   if (!m.converged || !g.converged)

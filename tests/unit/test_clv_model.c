@@ -10,10 +10,10 @@
 #include "ltvd/clv_model.h"
 #include "unit.h"
 
-#define ck_near(got, want, tol)                                                             \
-  ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.12g, want %.12g ± %g", #got,        \
-                (double)(got), (double)(want), (double)(tol))
-#define ck_rel(got, want, rel) ck_near(got, want, (rel) * fabs(want))
+#define ck_near(got, want, tol)                                                                    \
+  ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.12g, want %.12g ± %g", #got, (double)(got), \
+                (double)(want), (double)(tol))
+#define ck_rel(got, want, rel) ck_near(got, want, (rel)*fabs(want))
 
 #ifndef LTVD_TEST_CDNOW
 
@@ -69,8 +69,9 @@ END_TEST
  * dropping out, E[1/p] = (a+b−1)/(a−1). a = 1 exactly (a 0/0 in the formula) too. */
 START_TEST(expected_purchases_limits)
 {
-  const struct ltvd_clv_bgnbd models[] = {
-      tiny, {.r = 0.243, .alpha = 4.414, .a = 0.793, .b = 2.426}, {.r = 2, .alpha = 3, .a = 3, .b = 2}};
+  const struct ltvd_clv_bgnbd models[] = {tiny,
+                                          {.r = 0.243, .alpha = 4.414, .a = 0.793, .b = 2.426},
+                                          {.r = 2, .alpha = 3, .a = 3, .b = 2}};
   const struct ltvd_clv_customer cs[] = {cust_a, cust_b, {2, 30.43, 38.86, 0}, {40, 30, 31, 0}};
 
   for (size_t i = 0; i < sizeof models / sizeof *models; i++)
@@ -167,7 +168,8 @@ START_TEST(predicted_clv_sums_discounted_months)
 
   ck_rel(ltvd_clv_predicted_clv(&m, &g, &c, 12, 0, 100),
          ltvd_clv_expected_purchases(&m, &c, 12 * w) * s * 100, 1e-12);
-  double e1 = ltvd_clv_expected_purchases(&m, &c, w), e2 = ltvd_clv_expected_purchases(&m, &c, 2 * w);
+  double e1 = ltvd_clv_expected_purchases(&m, &c, w),
+         e2 = ltvd_clv_expected_purchases(&m, &c, 2 * w);
   ck_rel(ltvd_clv_predicted_clv(&m, &g, &c, 2, 0.01, 100),
          (e1 / 1.01 + (e2 - e1) / (1.01 * 1.01)) * s * 100, 1e-12);
   ck_assert(ltvd_clv_predicted_clv(&m, &g, &c, 0, 0.01, 100) == 0);
