@@ -41,16 +41,6 @@ static double digamma(double x)
          f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
 }
 
-/* log(e^u + e^v) */
-static double log_add(double u, double v)
-{
-  if (u == -INFINITY)
-    return v;
-  if (v == -INFINITY)
-    return u;
-  return u > v ? u + log1p(exp(v - u)) : v + log1p(exp(u - v));
-}
-
 /* log(1 + e^u) */
 static double softplus(double u)
 {
@@ -63,8 +53,9 @@ static double softplus(double u)
  * grows as 1/(1 − z) when the parameters are small). */
 static double log_series(double A, double B, double C, double z, double *lost)
 {
-  double lp = 0, ln = -INFINITY; /* log of the positive and negative parts; t_0 = 1 */
-  double lt = 0, lz = log(z);
+  /* the positive and negative parts as e^scale · P and e^scale · N, scale the log of the
+   * largest term so far, so that each term costs one log and one exp; t_0 = 1 */
+  double scale = 0, P = 1, N = 0, lt = 0;
   int sign = 1;
   bool done = false;
 
@@ -75,28 +66,29 @@ static double log_series(double A, double B, double C, double z, double *lost)
       break;
     }
     double rho = z * fabs(fa * fb) / ((C + k) * (k + 1));
-    lt += log(fabs(fa)) + log(fabs(fb)) - log(C + k) - log(k + 1.0) + lz;
+    lt += log(rho);
     if ((fa < 0) != (fb < 0))
       sign = -sign;
+    if (lt > scale) {
+      double shrink = exp(scale - lt);
+      P *= shrink;
+      N *= shrink;
+      scale = lt;
+    }
+    double t = exp(lt - scale);
     if (sign > 0)
-      lp = log_add(lp, lt);
+      P += t;
     else
-      ln = log_add(ln, lt);
+      N += t;
     /* the later ratios tend to z; bound the tail by the larger of the two */
     double bound = rho > z ? rho : z;
-    done = bound < 1 && lt + log(bound) - log1p(-bound) < (lp > ln ? lp : ln) - 37;
+    done = bound < 1 && t * bound / (1 - bound) < 1e-16 * fmax(P, N);
   }
   *lost = 1;
-  if (!done)
+  if (!done || N >= P)
     return NAN;
-  if (ln == -INFINITY) {
-    *lost = 0;
-    return lp;
-  }
-  if (ln >= lp)
-    return NAN;
-  *lost = exp(ln - lp);
-  return lp + log1p(-*lost);
+  *lost = N / P;
+  return scale + log(P) + log1p(-*lost);
 }
 
 double ltvd_clv_log_hyp2f1(double a, double b, double c, double z)
