@@ -57,8 +57,8 @@ static long parse_day(const char *s, bool dashed)
                          strtol(iso + 8, NULL, 10));
 }
 
-/* One line's fields into t; 0 ok, 1 a header to skip, -1 invalid. */
-static int parse_line(char *line, struct txn *t)
+/* One line's fields into t; 0 ok, 1 blank or (on the first line) a header, -1 invalid. */
+static int parse_line(char *line, bool first, struct txn *t)
 {
   char *f[6], *save = NULL;
   int n = 0;
@@ -68,7 +68,7 @@ static int parse_line(char *line, struct txn *t)
     f[n++] = tok;
   if (n == 0)
     return 1;
-  if (!isdigit((unsigned char)f[0][0]))
+  if (first && !isdigit((unsigned char)f[0][0]))
     return 1;
   if (n != 4 && n != 5)
     return -1;
@@ -110,7 +110,7 @@ static bool read_transactions(const char *path, struct txn **out, size_t *n, cha
   while (getline(&line, &linecap, f) >= 0) {
     struct txn t;
     lineno++;
-    int rc = parse_line(line, &t);
+    int rc = parse_line(line, lineno == 1, &t);
     if (rc < 0) {
       snprintf(err, errlen, "\"%s\" line %ld: not a CDNOW transaction", path, lineno);
       goto fail;

@@ -48,4 +48,6 @@ bad=$(mktemp)
 trap 'rm -f "$bad"' EXIT
 printf '00001 19970101 1\n' >"$bad"
 expect 1 --transactions "$bad" --calibration-end 1997-09-30
+printf 'id date cds dollars\n00001 19970101 1 11.77\nid date cds dollars\n' >"$bad"
+expect 1 --transactions "$bad" --calibration-end 1997-09-30
 echo "clv_fit_cli: ok"
