@@ -10,15 +10,16 @@
  * positive, with BFGS on the analytic gradient (digamma) from several starting points,
  * keeping the best; a start has converged when both the change in log-likelihood and the
  * gradient norm are below tolerance. Customers with the same (x, t_x, T) are counted once
- * with a weight, and the terms that depend on x alone are computed once per distinct x.
+ * with a weight; the terms that depend on x alone, and the logs of α+T and α+t_x, are
+ * computed once per distinct value.
  *
  * E[X(t) | x, t_x, T] needs 2F1(r+x, b+x; a+b+x−1; z), z = t/(α+T+t). Its plain series
- * has positive terms but needs about x·z/(1−z) of them and overflows for large x, so it is
- * summed in log space after Euler's transformation 2F1(a,b;c;z) = (1−z)^(c−a−b)
- * 2F1(c−a, c−b; c; z), whose parameters c−a = a+b−1−r and c−b = a−1 do not grow with x while
- * c does, so it converges in a few terms; its terms may change sign (a < 1), so positive
- * and negative parts are summed apart and the plain series is the fallback when they
- * cancel. Gamma-Gamma: per-purchase spend ~ Gamma(p, ν), ν ~ Gamma(q, γ); fitted the same
+ * has positive terms but needs about x·z/(1−z) of them and grows like (1−z)^−x, so it is
+ * taken after Euler's transformation 2F1(a,b;c;z) = (1−z)^(c−a−b) 2F1(c−a, c−b; c; z),
+ * whose parameters c−a = a+b−1−r and c−b = a−1 do not grow with x while c does, so it
+ * converges in a few terms; its terms may change sign (a < 1), so positive and negative
+ * parts are summed apart, each relative to the largest term (the result is a log and never
+ * overflows), and the plain series is the fallback when they cancel. Gamma-Gamma: per-purchase spend ~ Gamma(p, ν), ν ~ Gamma(q, γ); fitted the same
  * way on the customers with x > 0, on the mean of their repeat days' amounts. */
 #include "ltvd/clv_model.h"
 
