@@ -19,8 +19,10 @@
  * whose parameters c−a = a+b−1−r and c−b = a−1 do not grow with x while c does, so it
  * converges in a few terms; its terms may change sign (a < 1), so positive and negative
  * parts are summed apart, each relative to the largest term (the result is a log and never
- * overflows), and the plain series is the fallback when they cancel. Gamma-Gamma: per-purchase spend ~ Gamma(p, ν), ν ~ Gamma(q, γ); fitted the same
- * way on the customers with x > 0, on the mean of their repeat days' amounts. */
+ * overflows), and the plain series is the fallback when they cancel.
+ *
+ * Gamma-Gamma: per-purchase spend ~ Gamma(p, ν), ν ~ Gamma(q, γ); fitted the same way on
+ * the customers with x > 0, on the mean of their repeat days' amounts. */
 #include "ltvd/clv_model.h"
 
 #include <math.h>
