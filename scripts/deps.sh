@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(libmicrohttpd-dev libjansson-dev libpq-dev check meson ninja-build pkg-config gcc
-      postgresql libcurl4-openssl-dev libssl-dev python3 python3-yaml wrk valgrind)
+      postgresql libcurl4-openssl-dev libssl-dev python3 python3-yaml python3-scipy wrk valgrind)
 
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${pkgs[@]}" 2>/dev/null |
   awk '$1 ~ /^.i/ {print $2}' || true)

@@ -20,6 +20,8 @@ static const char usage[] =
     "  migrate                                  apply pending database migrations\n"
     "  key create --scope read|write|admin --name NAME   create an API key\n"
     "  demo                                     load the demo data set\n"
+    "  clv-fit --transactions FILE --calibration-end YYYY-MM-DD\n"
+    "                                           fit the CLV models on CDNOW data\n"
     "  version                                  print the version\n\n"
     "environment: LTVD_DATABASE_URL, LTVD_LISTEN (127.0.0.1:8080), LTVD_THREADS (cores),\n"
     "  LTVD_LOG_LEVEL (info), LTVD_CURRENCY (USD), LTVD_TODAY, LTVD_CORS_ORIGINS,\n"
@@ -142,6 +144,8 @@ int main(int argc, char **argv)
     status = ltvd_cli_key(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "demo") == 0)
     status = ltvd_cli_demo(&cfg, argc - 1, argv + 1);
+  else if (strcmp(cmd, "clv-fit") == 0)
+    status = ltvd_cli_clv_fit(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("ltvd %s\n", LTVD_VERSION);
     status = 0;
