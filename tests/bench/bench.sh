@@ -248,6 +248,31 @@ sample_post() {
 
 sql() { timeout 60 psql -X -q -At -v ON_ERROR_STOP=1 -d "$url" -c "$1"; }
 
+# cpu_ticks PID...: user + system clock ticks used so far by the processes (all their
+# threads).  The machine may be shared: throughput then moves with other people's load,
+# while the CPU time a server and PostgreSQL spend per request hardly does.
+cpu_ticks() {
+  local p t=0 f
+  for p in "$@"; do
+    f=$(cut -d ')' -f 2- "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + $(awk '{ print $12 + $13 }' <<<"$f")))
+  done
+  echo "$t"
+}
+# pg_ticks: cpu_ticks of the cluster's processes (postmaster and its children:
+# backends, writers, autovacuum).
+pg_ticks() {
+  local pm
+  local -a pids=()
+  pm=$(_pg_pid "$tmp/pg") || {
+    echo 0
+    return 0
+  }
+  read -r -a pids <<<"$(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+  cpu_ticks "$pm" "${pids[@]}"
+}
+hz=$(getconf CLK_TCK)
+
 # --- the runs -----------------------------------------------------------------------
 # run_wrk SCENARIO LABEL SECONDS: one wrk run of SCENARIO against LABEL
 # (ltvd|baseline); appends "SCENARIO LABEL rps p50_us p99_us non2xx sockerr" to
@@ -278,6 +303,9 @@ run_wrk() {
   [ "$scenario" != deals-write ] \
     || before=$(sql 'SELECT (SELECT count(*) FROM deals), (SELECT count(*) FROM deal_stage_history)')
   out="$tmp/wrk-$scenario-${name/ /-}-$label.txt"
+  local srv0 pg0
+  srv0=$(cpu_ticks "$pid")
+  pg0=$(pg_ticks)
   BENCH_N=$n BENCH_AUTH=$auth timeout $((secs + 60)) \
     wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$here/$script" \
     "http://127.0.0.1:$port" >"$out" 2>&1 || {
@@ -286,6 +314,9 @@ run_wrk() {
     die "wrk failed against $label"
   }
   kill -0 "$pid" 2>/dev/null || die "$label died during $scenario $name"
+  local srv_ticks pg_used
+  srv_ticks=$(($(cpu_ticks "$pid") - srv0))
+  pg_used=$(($(pg_ticks) - pg0))
   line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no summary from wrk"; }
   local requests rps p50 p99 non2xx sockerr
   read -r requests rps p50 p99 non2xx sockerr < <(printf '%s\n' "$line" | awk '{
@@ -309,7 +340,14 @@ run_wrk() {
       failed=1
     fi
   fi
-  [ "$warm" = 1 ] || echo "$scenario $label $rps $p50 $p99 $non2xx $sockerr" >>"$tmp/results"
+  # CPU microseconds per answered request: the server process, the cluster
+  local srv_us=0 pg_us=0
+  if [ "$requests" -gt 0 ]; then
+    srv_us=$((srv_ticks * 1000000 / hz / requests))
+    pg_us=$((pg_used * 1000000 / hz / requests))
+  fi
+  [ "$warm" = 1 ] \
+    || echo "$scenario $label $rps $p50 $p99 $non2xx $sockerr $srv_us $pg_us" >>"$tmp/results"
 }
 
 # The scenarios in a fixed order, the write last.
@@ -333,33 +371,40 @@ for scenario in read deals-by-customer deals-write; do
 done
 
 log "wrk -t$wrk_threads -c$conns -d${seconds}s, $n customers, $deals deals" \
-  "(before the write runs)"
+  "(before the write runs); srv-us, pg-us: CPU microseconds per request of the server" \
+  "and of PostgreSQL (all its processes)"
 awk -v target="$target_ratio" '
   function ms(us) { return sprintf("%.2f ms", us / 1000) }
   {
     if (!($1 in seen)) { seen[$1] = 1; order[++ns] = $1 }
-    rows[$1] = rows[$1] sprintf("%-4d %-9s %10.0f %10s %10s %8d %8d\n", ++nr[$1], $2, $3,
-                                ms($4), ms($5), $6, $7)
+    rows[$1] = rows[$1] sprintf("%-4d %-9s %10.0f %10s %10s %8d %8d %8d %8d\n", ++nr[$1],
+                                $2, $3, ms($4), ms($5), $6, $7, $8, $9)
     key = $1 SUBSEP $2
     rps[key] += $3; p50[key] += $4; p99[key] += $5; bad[key] += $6; err[key] += $7; k[key]++
+    srv[key] += $8; pg[key] += $9
   }
   END {
     for (s = 1; s <= ns; s++) {
       sc = order[s]
       printf "\n== %s\n", sc
-      printf "%-4s %-9s %10s %10s %10s %8s %8s\n", "run", "target", "req/s", "p50", "p99",
-             "non-2xx", "sockerr"
+      printf "%-4s %-9s %10s %10s %10s %8s %8s %8s %8s\n", "run", "target", "req/s", "p50",
+             "p99", "non-2xx", "sockerr", "srv-us", "pg-us"
       printf "%s", rows[sc]
       for (i = 1; i <= 2; i++) {
         t = i == 1 ? "baseline" : "ltvd"
         key = sc SUBSEP t
-        printf "mean %-9s %10.0f %10s %10s %8d %8d\n", t, rps[key] / k[key],
-               ms(p50[key] / k[key]), ms(p99[key] / k[key]), bad[key], err[key]
+        printf "mean %-9s %10.0f %10s %10s %8d %8d %8d %8d\n", t, rps[key] / k[key],
+               ms(p50[key] / k[key]), ms(p99[key] / k[key]), bad[key], err[key],
+               srv[key] / k[key], pg[key] / k[key]
       }
       l = sc SUBSEP "ltvd"; b = sc SUBSEP "baseline"
       ratio = (rps[l] / k[l]) / (rps[b] / k[b])
       printf "%s: ratio ltvd/baseline = %.2f (target >= %s): %s\n", sc, ratio, target,
              (ratio >= target ? "PASS" : "BELOW TARGET")
+      cl = (srv[l] + pg[l]) / k[l]; cb = (srv[b] + pg[b]) / k[b]
+      if (cl > 0)
+        printf "%s: CPU per request (server + PostgreSQL) baseline/ltvd = %.2f\n", sc,
+               cb / cl
     }
   }' "$tmp/results"
 
