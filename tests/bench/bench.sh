@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# http-read: GET /v1/customers/{id} on ltvd against the bare libmicrohttpd + libpq
-# baseline (baseline.c), both on the same throwaway PostgreSQL cluster holding
-# gen.sql's customers (SPEC section 7).  Runs wrk against baseline, ltvd, baseline,
-# ltvd, ... and prints req/s, p50, p99 and non-2xx per run, then the ratio of the mean
-# throughputs.  Exit 1 when a response is not 2xx, a socket error occurs or a server
-# dies; a ratio below target is reported (BELOW TARGET) but does not fail.
+# HTTP benchmarks of ltvd against the bare libmicrohttpd + libpq baseline (baseline.c),
+# both on one throwaway PostgreSQL cluster holding gen.sql's data (SPEC section 7).
+# Scenarios, named as arguments (default: all three, on one data load):
+#   read               GET /v1/customers/{id}                 (read.lua)
+#   deals-by-customer  GET /v1/deals?customer_id=N&limit=100  (deals_by_customer.lua)
+#   deals-write        POST /v1/deals                         (deals_write.lua)
+# Per scenario: a warm-up run against each server, then baseline, ltvd, baseline, ltvd,
+# ... with req/s, p50, p99 and non-2xx per run, and the ratio of the mean throughputs.
+# Exit 1 when a response is not 2xx, a socket error occurs, a server dies, the
+# baseline's SQL is not ltvd's (sqlcheck) or a write run did not insert one deal and one
+# history row per answered request; a ratio below target is reported (BELOW TARGET) but
+# does not fail.  deals-write runs last: it adds rows.
 #
 # Environment:
-#   LTVD_BIN, BASELINE_BIN   the binaries (meson sets both)
+#   LTVD_BIN, BASELINE_BIN, SQLCHECK_BIN   the binaries (meson sets all three)
 #   LTVD_SOURCE_ROOT         the source tree (default: two folders up from this file)
 #   BENCH_SECONDS   length of each measured wrk run            [10]
 #   BENCH_WARMUP    length of the warm-up run per target       [3]
-#   BENCH_ROUNDS    baseline/ltvd pairs                        [2]
+#   BENCH_ROUNDS    baseline/ltvd pairs per scenario           [2]
 #   BENCH_N         customers to generate                      [100000]
+#   BENCH_DEALS     deals to generate                          [1000000]
 #   BENCH_CONNECTIONS, BENCH_WRK_THREADS   wrk -c and -t       [64, 2]
 #   BENCH_KEEP=1    keep the temporary folder (logs, wrk output) and print its path
 #   LTVD_LOG_LEVEL  passed through to ltvd serve (ltvd's default when unset)
-# Quick smoke run: BENCH_SECONDS=2 BENCH_WARMUP=1 BENCH_ROUNDS=1 BENCH_N=10000
+# Quick smoke run:
+#   BENCH_SECONDS=2 BENCH_WARMUP=1 BENCH_ROUNDS=1 BENCH_N=10000 BENCH_DEALS=100000
 
 set -euo pipefail
 
@@ -26,12 +34,26 @@ seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-3}
 rounds=${BENCH_ROUNDS:-2}
 n=${BENCH_N:-100000}
+deals=${BENCH_DEALS:-1000000}
 conns=${BENCH_CONNECTIONS:-64}
 wrk_threads=${BENCH_WRK_THREADS:-2}
 target_ratio=0.7
 
 : "${LTVD_BIN:?LTVD_BIN must name the ltvd binary}"
 : "${BASELINE_BIN:?BASELINE_BIN must name the baseline binary}"
+: "${SQLCHECK_BIN:?SQLCHECK_BIN must name the sqlcheck binary}"
+
+scenarios=("$@")
+[ "${#scenarios[@]}" -gt 0 ] || scenarios=(read deals-by-customer deals-write)
+for s in "${scenarios[@]}"; do
+  case $s in
+    read | deals-by-customer | deals-write) ;;
+    *)
+      echo "bench: unknown scenario '$s' (read, deals-by-customer, deals-write)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 for tool in wrk curl psql timeout; do
   if ! command -v "$tool" >/dev/null; then
@@ -119,6 +141,13 @@ free_port() {
   echo "$p"
 }
 
+# The baseline must run ltvd's statements, not a copy that has drifted from them.
+if ! diff <("$SQLCHECK_BIN" customer_get deal_list_customer deal_create data_version_bump) \
+  <("$BASELINE_BIN" --print-sql) >"$tmp/sql.diff"; then
+  cat "$tmp/sql.diff" >&2
+  die "baseline.c's SQL differs from ltvd's (above: < ltvd, > baseline); copy it again"
+fi
+
 # --- the database -------------------------------------------------------------------
 pg_init "$tmp/pg" >/dev/null || die "initdb failed"
 # Other test runs on the machine may take a port between the check and the bind.
@@ -140,14 +169,22 @@ export LTVD_DATABASE_URL=$url
 timeout 120 "$LTVD_BIN" migrate >"$tmp/migrate.log" 2>&1 \
   || { cat "$tmp/migrate.log" >&2; die "ltvd migrate failed"; }
 t0=$(date +%s.%N)
-timeout 300 psql -X -q -v ON_ERROR_STOP=1 -v n="$n" -d "$url" -f "$here/gen.sql" \
-  || die "gen.sql failed"
+timeout 300 psql -X -q -v ON_ERROR_STOP=1 -v n="$n" -v deals="$deals" -d "$url" \
+  -f "$here/gen.sql" || die "gen.sql failed"
 t1=$(date +%s.%N)
-log "loaded $n customers in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+log "loaded $n customers and $deals deals in" \
+  "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 
-key=$(timeout 60 "$LTVD_BIN" key create --scope read --name bench 2>"$tmp/key.log" | tail -n 1) \
-  || { cat "$tmp/key.log" >&2; die "ltvd key create failed"; }
-[[ $key =~ ^ltvd_[0-9a-f]{64}$ ]] || die "ltvd key create printed '$key', not a key"
+# new_key SCOPE: prints a new ltvd key of SCOPE.
+new_key() {
+  local k
+  k=$(timeout 60 "$LTVD_BIN" key create --scope "$1" --name "bench-$1" \
+    2>"$tmp/key.log" | tail -n 1) || { cat "$tmp/key.log" >&2; die "ltvd key create failed"; }
+  [[ $k =~ ^ltvd_[0-9a-f]{64}$ ]] || die "ltvd key create printed '$k', not a key"
+  echo "$k"
+}
+key=$(new_key read)
+write_key=$(new_key write)
 
 # --- the servers --------------------------------------------------------------------
 ltvd_port=$(free_port $((20000 + $$ % 10000)))
@@ -162,91 +199,213 @@ base_port=$(free_port $((ltvd_port + 1)))
 base_pid=$!
 wait_http "$base_pid" baseline "http://127.0.0.1:$base_port/v1/customers/1" 200
 
-# Same customer from both, to show the two do comparable work.
-curl -s -m 10 -D "$tmp/ltvd.head" -o "$tmp/ltvd.body" -H "Authorization: Bearer $key" \
-  "http://127.0.0.1:$ltvd_port/v1/customers/2" || die "ltvd did not answer"
-curl -s -m 10 -o "$tmp/baseline.body" "http://127.0.0.1:$base_port/v1/customers/2" \
-  || die "baseline did not answer"
-head -n 1 "$tmp/ltvd.head" | grep -q ' 200' \
-  || die "ltvd GET /v1/customers/2 answered $(head -n 1 "$tmp/ltvd.head"): $(cat "$tmp/ltvd.body")"
-if grep -qi '^connection: *close' "$tmp/ltvd.head"; then
-  log "WARNING: ltvd answers 'Connection: close' (keep-alive lost, see PITFALLS)"
-fi
-if cmp -s "$tmp/ltvd.body" "$tmp/baseline.body"; then
-  log "ltvd and baseline return identical bodies for customer 2"
-else
-  log "bodies for customer 2 differ:"
-  log "  ltvd:     $(cat "$tmp/ltvd.body")"
-  log "  baseline: $(cat "$tmp/baseline.body")"
-fi
+# --- the same request to both, to show the two do comparable work --------------------
+# check_head LABEL HEADFILE BODYFILE WANT: the status line must hold WANT; warns when
+# keep-alive is lost.
+check_head() {
+  head -n 1 "$2" | grep -q " $4" || die "$1 answered $(head -n 1 "$2"): $(cat "$3")"
+  if grep -qi '^connection: *close' "$2"; then
+    log "WARNING: $1 answers 'Connection: close' (keep-alive lost, see PITFALLS)"
+  fi
+}
+
+# compare LABEL: compares $tmp/ltvd.body and $tmp/baseline.body (after the sed script
+# $2, when given, masks what must differ).
+compare() {
+  local what=$1 mask=${2:-}
+  if cmp -s <(sed -e "$mask" "$tmp/ltvd.body") <(sed -e "$mask" "$tmp/baseline.body"); then
+    log "ltvd and baseline return identical bodies for $what${mask:+ (ids and times aside)}"
+  else
+    log "bodies for $what differ:"
+    log "  ltvd:     $(cat "$tmp/ltvd.body")"
+    log "  baseline: $(cat "$tmp/baseline.body")"
+  fi
+}
+
+# sample_get PATH: GET PATH from both; both must answer 200.
+sample_get() {
+  curl -s -m 10 -D "$tmp/ltvd.head" -o "$tmp/ltvd.body" -H "Authorization: Bearer $key" \
+    "http://127.0.0.1:$ltvd_port$1" || die "ltvd did not answer"
+  curl -s -m 10 -D "$tmp/baseline.head" -o "$tmp/baseline.body" \
+    "http://127.0.0.1:$base_port$1" || die "baseline did not answer"
+  check_head ltvd "$tmp/ltvd.head" "$tmp/ltvd.body" 200
+  check_head baseline "$tmp/baseline.head" "$tmp/baseline.body" 200
+  compare "GET $1"
+}
+
+# sample_post PATH BODY: POST BODY to PATH on both; both must answer 201.
+sample_post() {
+  curl -s -m 10 -D "$tmp/ltvd.head" -o "$tmp/ltvd.body" -H "Authorization: Bearer $write_key" \
+    -H 'Content-Type: application/json' --data-binary "$2" "http://127.0.0.1:$ltvd_port$1" \
+    || die "ltvd did not answer"
+  curl -s -m 10 -D "$tmp/baseline.head" -o "$tmp/baseline.body" \
+    -H 'Content-Type: application/json' --data-binary "$2" "http://127.0.0.1:$base_port$1" \
+    || die "baseline did not answer"
+  check_head ltvd "$tmp/ltvd.head" "$tmp/ltvd.body" 201
+  check_head baseline "$tmp/baseline.head" "$tmp/baseline.body" 201
+  compare "POST $1" 's/"id":[0-9]*//; s/"created_at":"[^"]*"//; s/"updated_at":"[^"]*"//'
+}
+
+sql() { timeout 60 psql -X -q -At -v ON_ERROR_STOP=1 -d "$url" -c "$1"; }
+
+# cpu_ticks PID...: user + system clock ticks used so far by the processes (all their
+# threads).  The machine may be shared: throughput then moves with other people's load,
+# while the CPU time a server and PostgreSQL spend per request hardly does.
+cpu_ticks() {
+  local p t=0 f
+  for p in "$@"; do
+    f=$(cut -d ')' -f 2- "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + $(awk '{ print $12 + $13 }' <<<"$f")))
+  done
+  echo "$t"
+}
+# pg_ticks: cpu_ticks of the cluster's processes (postmaster and its children:
+# backends, writers, autovacuum).
+pg_ticks() {
+  local pm
+  local -a pids=()
+  pm=$(_pg_pid "$tmp/pg") || {
+    echo 0
+    return 0
+  }
+  read -r -a pids <<<"$(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+  cpu_ticks "$pm" "${pids[@]}"
+}
+hz=$(getconf CLK_TCK)
 
 # --- the runs -----------------------------------------------------------------------
-# run_wrk LABEL SECONDS: one wrk run against LABEL (ltvd|baseline); appends
-# "LABEL rps p50_us p99_us non2xx sockerr" to $tmp/results unless it is a warm-up.
+# run_wrk SCENARIO LABEL SECONDS: one wrk run of SCENARIO against LABEL
+# (ltvd|baseline); appends "SCENARIO LABEL rps p50_us p99_us non2xx sockerr" to
+# $tmp/results unless it is a warm-up.  A deals-write run must leave exactly one new
+# deal and one new history row per answered request (plus at most one per connection
+# for requests the server finished after wrk stopped counting).
 run=0
 warm=0
 run_wrk() {
-  local label=$1 secs=$2 port pid auth="" out line name
+  local scenario=$1 label=$2 secs=$3 port pid auth="" out line name script before=""
   if [ "$warm" = 1 ]; then
     name="warm-up"
   else
     run=$((run + 1))
     name="run $run"
   fi
+  case $scenario in
+    read) script=read.lua ;;
+    deals-by-customer) script=deals_by_customer.lua ;;
+    deals-write) script=deals_write.lua ;;
+  esac
   if [ "$label" = ltvd ]; then
     port=$ltvd_port pid=$ltvd_pid auth="Bearer $key"
+    [ "$scenario" != deals-write ] || auth="Bearer $write_key"
   else
     port=$base_port pid=$base_pid
   fi
-  out="$tmp/wrk-${name/ /-}-$label.txt"
+  [ "$scenario" != deals-write ] \
+    || before=$(sql 'SELECT (SELECT count(*) FROM deals), (SELECT count(*) FROM deal_stage_history)')
+  out="$tmp/wrk-$scenario-${name/ /-}-$label.txt"
+  local srv0 pg0
+  srv0=$(cpu_ticks "$pid")
+  pg0=$(pg_ticks)
   BENCH_N=$n BENCH_AUTH=$auth timeout $((secs + 60)) \
-    wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$here/read.lua" \
+    wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --timeout 5s -s "$here/$script" \
     "http://127.0.0.1:$port" >"$out" 2>&1 || {
-    kill -0 "$pid" 2>/dev/null || die "$label died during $name"
+    kill -0 "$pid" 2>/dev/null || die "$label died during $scenario $name"
     cat "$out" >&2
     die "wrk failed against $label"
   }
-  kill -0 "$pid" 2>/dev/null || die "$label died during $name"
+  kill -0 "$pid" 2>/dev/null || die "$label died during $scenario $name"
+  local srv_ticks pg_used
+  srv_ticks=$(($(cpu_ticks "$pid") - srv0))
+  pg_used=$(($(pg_ticks) - pg0))
   line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; die "no summary from wrk"; }
-  local rps p50 p99 non2xx sockerr
-  read -r rps p50 p99 non2xx sockerr < <(printf '%s\n' "$line" | awk '{
+  local requests rps p50 p99 non2xx sockerr
+  read -r requests rps p50 p99 non2xx sockerr < <(printf '%s\n' "$line" | awk '{
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    print v["rps"], v["p50_us"], v["p99_us"], v["non2xx"], v["sockerr"] }')
+    print v["requests"], v["rps"], v["p50_us"], v["p99_us"], v["non2xx"], v["sockerr"] }')
   if [ "$non2xx" != 0 ] || [ "$sockerr" != 0 ]; then
-    log "$label $name: $non2xx non-2xx responses, $sockerr socket errors"
+    log "$label $scenario $name: $non2xx non-2xx responses, $sockerr socket errors"
     failed=1
   fi
-  [ "$warm" = 1 ] || echo "$label $rps $p50 $p99 $non2xx $sockerr" >>"$tmp/results"
+  if [ -n "$before" ]; then
+    sleep 0.5 # requests wrk gave up counting may still be committing
+    local after d0 h0 d1 h1
+    after=$(sql 'SELECT (SELECT count(*) FROM deals), (SELECT count(*) FROM deal_stage_history)')
+    IFS='|' read -r d0 h0 <<<"$before"
+    IFS='|' read -r d1 h1 <<<"$after"
+    log "$label $scenario $name: $requests requests answered, $((d1 - d0)) deals and" \
+      "$((h1 - h0)) history rows inserted"
+    if [ $((d1 - d0)) -lt "$requests" ] || [ $((d1 - d0)) -gt $((requests + conns)) ] \
+      || [ $((h1 - h0)) -ne $((d1 - d0)) ]; then
+      log "$label $scenario $name: the rows inserted do not match the requests answered"
+      failed=1
+    fi
+  fi
+  # CPU microseconds per answered request: the server process, the cluster
+  local srv_us=0 pg_us=0
+  if [ "$requests" -gt 0 ]; then
+    srv_us=$((srv_ticks * 1000000 / hz / requests))
+    pg_us=$((pg_used * 1000000 / hz / requests))
+  fi
+  [ "$warm" = 1 ] \
+    || echo "$scenario $label $rps $p50 $p99 $non2xx $sockerr $srv_us $pg_us" >>"$tmp/results"
 }
 
-warm=1
-run_wrk baseline "$warmup"
-run_wrk ltvd "$warmup"
-warm=0
-for _ in $(seq "$rounds"); do
-  run_wrk baseline "$seconds"
-  run_wrk ltvd "$seconds"
+# The scenarios in a fixed order, the write last.
+for scenario in read deals-by-customer deals-write; do
+  [[ " ${scenarios[*]} " == *" $scenario "* ]] || continue
+  case $scenario in
+    read) sample_get /v1/customers/2 ;;
+    deals-by-customer) sample_get '/v1/deals?customer_id=2&limit=100' ;;
+    deals-write)
+      sample_post /v1/deals '{"customer_id":2,"pipeline":"new_business","amount":123400,"product":"bench-crm-standard","expected_close_date":"2027-01-31"}'
+      ;;
+  esac
+  warm=1
+  run_wrk "$scenario" baseline "$warmup"
+  run_wrk "$scenario" ltvd "$warmup"
+  warm=0
+  for _ in $(seq "$rounds"); do
+    run_wrk "$scenario" baseline "$seconds"
+    run_wrk "$scenario" ltvd "$seconds"
+  done
 done
 
+log "wrk -t$wrk_threads -c$conns -d${seconds}s, $n customers, $deals deals" \
+  "(before the write runs); srv-us, pg-us: CPU microseconds per request of the server" \
+  "and of PostgreSQL (all its processes)"
 awk -v target="$target_ratio" '
   function ms(us) { return sprintf("%.2f ms", us / 1000) }
   {
-    printf "%-4d %-9s %10.0f %10s %10s %8d %8d\n", NR, $1, $2, ms($3), ms($4), $5, $6
-    rps[$1] += $2; p50[$1] += $3; p99[$1] += $4; bad[$1] += $5; err[$1] += $6; k[$1]++
-  }
-  BEGIN {
-    printf "%-4s %-9s %10s %10s %10s %8s %8s\n", "run", "target", "req/s", "p50", "p99",
-           "non-2xx", "sockerr"
+    if (!($1 in seen)) { seen[$1] = 1; order[++ns] = $1 }
+    rows[$1] = rows[$1] sprintf("%-4d %-9s %10.0f %10s %10s %8d %8d %8d %8d\n", ++nr[$1],
+                                $2, $3, ms($4), ms($5), $6, $7, $8, $9)
+    key = $1 SUBSEP $2
+    rps[key] += $3; p50[key] += $4; p99[key] += $5; bad[key] += $6; err[key] += $7; k[key]++
+    srv[key] += $8; pg[key] += $9
   }
   END {
-    for (i = 1; i <= 2; i++) {
-      t = i == 1 ? "baseline" : "ltvd"
-      printf "mean %-9s %10.0f %10s %10s %8d %8d\n", t, rps[t] / k[t], ms(p50[t] / k[t]),
-             ms(p99[t] / k[t]), bad[t], err[t]
+    for (s = 1; s <= ns; s++) {
+      sc = order[s]
+      printf "\n== %s\n", sc
+      printf "%-4s %-9s %10s %10s %10s %8s %8s %8s %8s\n", "run", "target", "req/s", "p50",
+             "p99", "non-2xx", "sockerr", "srv-us", "pg-us"
+      printf "%s", rows[sc]
+      for (i = 1; i <= 2; i++) {
+        t = i == 1 ? "baseline" : "ltvd"
+        key = sc SUBSEP t
+        printf "mean %-9s %10.0f %10s %10s %8d %8d %8d %8d\n", t, rps[key] / k[key],
+               ms(p50[key] / k[key]), ms(p99[key] / k[key]), bad[key], err[key],
+               srv[key] / k[key], pg[key] / k[key]
+      }
+      l = sc SUBSEP "ltvd"; b = sc SUBSEP "baseline"
+      ratio = (rps[l] / k[l]) / (rps[b] / k[b])
+      printf "%s: ratio ltvd/baseline = %.2f (target >= %s): %s\n", sc, ratio, target,
+             (ratio >= target ? "PASS" : "BELOW TARGET")
+      cl = (srv[l] + pg[l]) / k[l]; cb = (srv[b] + pg[b]) / k[b]
+      if (cl > 0)
+        printf "%s: CPU per request (server + PostgreSQL) baseline/ltvd = %.2f\n", sc,
+               cb / cl
     }
-    ratio = (rps["ltvd"] / k["ltvd"]) / (rps["baseline"] / k["baseline"])
-    printf "ratio ltvd/baseline = %.2f (target >= %s): %s\n", ratio, target,
-           (ratio >= target ? "PASS" : "BELOW TARGET")
   }' "$tmp/results"
 
 kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died"
@@ -256,4 +415,4 @@ if [ "$problems" -gt 0 ]; then
   log "ltvd logged $problems error/warning lines; the first ones:"
   grep -iE 'error|fatal|warn' "$tmp/ltvd.log" | head -n 5 >&2
 fi
-[ "$failed" = 0 ] || die "FAILED: non-2xx responses or socket errors (see above)"
+[ "$failed" = 0 ] || die "FAILED: non-2xx responses, socket errors or missing rows (see above)"
