@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/db.h"
 #include "ltvd/paging.h"
 #include "ltvd/segments.h"
@@ -13,7 +14,6 @@
 
 #define MAX_PROPERTIES_DEPTH 16
 #define MAX_PROPERTIES_BYTES (64 * 1024)
-#define MAX_BATCH 1000
 
 const struct ltvd_field ltvd_customer_fields[] = {
     {"external_id", LTVD_F_STRING, LTVD_NULLABLE, 0, 255, NULL},
@@ -361,20 +361,14 @@ static bool repeats_external_id(json_t *records, size_t i, const json_t *rec, js
 
 int ltvd_api_customers_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
-  size_t i, n = json_array_size(inputs);
+  size_t i;
   json_t *in;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return invalid(r, errors, "the batch is invalid");
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
-    return invalid(r, errors, "the batch is invalid");
-  }
   json_t *records = json_array();
   json_array_foreach(inputs, i, in) {
     if (!json_is_object(in))

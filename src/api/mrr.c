@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/clock.h"
 #include "ltvd/customers.h"
 #include "ltvd/db.h"
@@ -12,7 +13,6 @@
 #include "ltvd/validate.h"
 
 #define MAX_LINES 1000
-#define MAX_BATCH 1000
 
 static const struct ltvd_field month_fields[] = {
     {"lines", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL},
@@ -281,20 +281,14 @@ static bool check_batch_input(PGconn *c, const json_t *in, size_t i, bool missin
 
 int ltvd_api_mrr_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
-  size_t i, n = json_array_size(inputs);
+  size_t i;
   json_t *in;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return invalid(r, errors, "the batch is invalid");
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
-    return invalid(r, errors, "the batch is invalid");
-  }
   bool *missing = products_missing(r->db, inputs);
   bool ok = missing != NULL;
   json_t *lines = json_array();
