@@ -228,18 +228,6 @@ int ltvd_api_customers_get_external(struct ltvd_req *r)
   return reply_customer(r, 200, res);
 }
 
-/* 412 unless the body's "version" (when given) is the current one. */
-static bool version_matches(struct ltvd_req *r, int64_t current)
-{
-  json_t *v = json_object_get(r->json, "version");
-
-  if (v == NULL || json_integer_value(v) == current)
-    return true;
-  ltvd_problem(r, 412, "version %lld is not the current version %lld",
-               (long long) json_integer_value(v), (long long) current);
-  return false;
-}
-
 int ltvd_api_customers_patch(struct ltvd_req *r)
 {
   int64_t id;
@@ -255,7 +243,7 @@ int ltvd_api_customers_patch(struct ltvd_req *r)
     return invalid(r, errors, "the patch is invalid");
   }
   int64_t current = ltvd_db_customer_version(res, 0);
-  if (!ltvd_req_if_match(r, current) || !version_matches(r, current)) {
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current)) {
     PQclear(res);
     json_decref(errors);
     return r->status;

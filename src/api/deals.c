@@ -647,18 +647,6 @@ int ltvd_api_deals_history(struct ltvd_req *r)
 
 /* --- patch --- */
 
-/* 412 unless the body's "version" (when given) is the current one. */
-static bool version_matches(struct ltvd_req *r, int64_t current)
-{
-  json_t *v = json_object_get(r->json, "version");
-
-  if (v == NULL || json_integer_value(v) == current)
-    return true;
-  ltvd_problem(r, 412, "version %lld is not the current version %lld",
-               (long long)json_integer_value(v), (long long)current);
-  return false;
-}
-
 static int check_patch(const json_t *patch, json_t *errors)
 {
   int n = ltvd_validate(patch, deal_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
@@ -727,7 +715,7 @@ int ltvd_api_deals_patch(struct ltvd_req *r)
   int64_t version = ltvd_db_deal_version(cur, 0);
   /* content errors come before a failed precondition, so the write runs either way (a
    * failure rolls it back); a failed precondition leaves its 412 in r meanwhile */
-  bool precondition = ltvd_req_if_match(r, version) && version_matches(r, version);
+  bool precondition = ltvd_req_if_match(r, version) && ltvd_req_version_matches(r, version);
   json_t *rec = patched_record(r, cur, errors);
   PQclear(cur);
   if (rec == NULL) {
