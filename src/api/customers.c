@@ -207,6 +207,17 @@ static PGresult *load_customer(struct ltvd_req *r, bool lock, int64_t *id)
   return res;
 }
 
+int ltvd_api_customer_live(struct ltvd_req *r, int64_t id, bool lock)
+{
+  PGresult *res = ltvd_db_customer_get(r->db, id, lock);
+
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  bool found = PQntuples(res) == 1;
+  PQclear(res);
+  return found ? 0 : ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
+}
+
 int ltvd_api_customers_get(struct ltvd_req *r)
 {
   int64_t id;

@@ -52,19 +52,6 @@ static int invalid(struct ltvd_req *r, json_t *errors, const char *what)
   return ltvd_problem_errors_new(r, 422, what, errors);
 }
 
-/* 0 when customer id is live (its row locked when lock), else the status
- * of the reply made. */
-static int find_customer(struct ltvd_req *r, int64_t id, bool lock)
-{
-  PGresult *res = ltvd_db_customer_get(r->db, id, lock);
-
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  PQclear(res);
-  return found ? 0 : ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
-}
-
 /* Appends the errors of `from` to `to` with their fields as "lines[i].<field>". */
 static void append_line_errors(json_t *from, size_t i, json_t *to)
 {
@@ -169,7 +156,7 @@ int ltvd_api_mrr_put_month(struct ltvd_req *r)
   if (!valid_month(month))
     return ltvd_problem_field(r, 400, "month", "the month in the path must be YYYY-MM");
   /* the lock orders concurrent replacements of the customer's months */
-  if ((status = find_customer(r, id, true)))
+  if ((status = ltvd_api_customer_live(r, id, true)))
     return status;
   json_t *errors = json_array();
   json_t *lines = json_object_get(r->json, "lines");
@@ -205,7 +192,7 @@ int ltvd_api_mrr_list(struct ltvd_req *r)
     return ltvd_problem_field(r, 400, "to", "must be a month YYYY-MM");
   if (from && to && strcmp(from, to) > 0)
     return ltvd_problem_field(r, 400, "from", "must not be after to (%s)", to);
-  if ((status = find_customer(r, id, false)))
+  if ((status = ltvd_api_customer_live(r, id, false)))
     return status;
   PGresult *res = ltvd_db_mrr_list(r->db, id, from, to);
   if (res == NULL)

@@ -326,15 +326,9 @@ int ltvd_api_customer_signals(struct ltvd_req *r)
   int64_t id;
   int status;
 
-  if ((status = ltvd_req_id(r, 0, &id)) || (status = parse_common(r, &f)))
+  if ((status = ltvd_req_id(r, 0, &id)) || (status = parse_common(r, &f)) ||
+      (status = ltvd_api_customer_live(r, id, false)))
     return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, false);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  PQclear(res);
-  if (!found)
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
   f.customer_id = id;
   return reply_list(r, &f);
 }
