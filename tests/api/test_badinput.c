@@ -120,7 +120,6 @@ static const char *after_1000(void)
 
 /* The table ------------------------------------------------------------------------------ */
 
-
 #define C "/v1/customers"
 #define ITEM "/v1/customers/{id}"
 #define EXT "/v1/customers/external/seed-1"

@@ -67,7 +67,6 @@ static const char *unit_after_1000(void)
 
 /* The table -------------------------------------------------------------------------------- */
 
-
 #define U "/v1/business-units"
 #define UI U "/seed-bu"
 #define P "/v1/products"

@@ -82,7 +82,6 @@ static const char *expand_body(const char *body)
 
 /* The table ------------------------------------------------------------------------------ */
 
-
 #define D "/v1/deals"
 #define ITEM "/v1/deals/{id}"
 #define HIST "/v1/deals/{id}/history"

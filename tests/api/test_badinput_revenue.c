@@ -104,7 +104,6 @@ static const char *after_1000(void)
 
 /* The table ------------------------------------------------------------------------------ */
 
-
 #define MONTH "/v1/customers/{id}/mrr/2025-01"
 #define MRR "/v1/customers/{id}/mrr"
 #define MB "/v1/mrr/batch"
