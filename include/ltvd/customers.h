@@ -63,6 +63,11 @@ struct ltvd_customer_filter {
 };
 PGresult *ltvd_db_customer_list(PGconn *c, const struct ltvd_customer_filter *f);
 
+/* For handlers of a customer's sub-resources: 0 when customer id is live (its row locked
+ * for the transaction when lock), else the status of the reply made (404 or the database
+ * error). */
+int ltvd_api_customer_live(struct ltvd_req *r, int64_t id, bool lock);
+
 int ltvd_api_customers_list(struct ltvd_req *r);
 int ltvd_api_customers_create(struct ltvd_req *r);
 int ltvd_api_customers_batch(struct ltvd_req *r);

@@ -4,6 +4,7 @@
 #ifndef LTVD_DB_H
 #define LTVD_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +70,10 @@ PGresult *ltvd_db_run(PGconn *c, const char *stmt, int n, const char *const *val
 
 /* Runs plain SQL (no parameters) the same way. */
 PGresult *ltvd_db_exec(PGconn *c, const char *sql);
+
+/* A column of a result as JSON: a string, or an integer; null for SQL NULL. */
+json_t *ltvd_db_text_or_null(const PGresult *res, int row, int col);
+json_t *ltvd_db_integer_or_null(const PGresult *res, int row, int col);
 
 /* The error of the last failed statement on this thread. */
 enum ltvd_db_error ltvd_db_last_error(void);

@@ -131,6 +131,9 @@ int ltvd_reply_db_error(struct ltvd_req *r);
 /* The ETag of a resource version, and the If-Match precondition: true when the request
  * may go on against current_version; otherwise a 412 reply was made. */
 bool ltvd_req_if_match(struct ltvd_req *r, int64_t current_version);
+/* The same for the "version" member of the body r->json (when given): true when it is
+ * current_version; otherwise a 412 reply was made. */
+bool ltvd_req_version_matches(struct ltvd_req *r, int64_t current_version);
 
 /* Starts the server; returns false with a message when it cannot listen. */
 bool ltvd_http_start(const struct ltvd_config *cfg, char *err, size_t errlen);

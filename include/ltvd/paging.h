@@ -30,7 +30,8 @@ bool ltvd_key_cursor_decode(const char *cursor, char key[LTVD_KEY_MAX + 1]);
 void ltvd_offset_cursor_encode(int64_t offset, char out[LTVD_CURSOR_LEN]);
 bool ltvd_offset_cursor_decode(const char *cursor, int64_t *offset);
 
-/* Keys of units, products, pipelines and stages: [A-Za-z0-9][A-Za-z0-9_.-]{0,99}. */
+/* Keys of units, products, pipelines and stages, as error messages quote the rule. */
+#define LTVD_KEY_PATTERN "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 bool ltvd_valid_key(const char *key);
 
 /* Reads limit and after (of the given kind) from r's query; 0, or 400 after replying. */

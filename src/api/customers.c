@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/db.h"
 #include "ltvd/paging.h"
 #include "ltvd/segments.h"
@@ -13,7 +14,6 @@
 
 #define MAX_PROPERTIES_DEPTH 16
 #define MAX_PROPERTIES_BYTES (64 * 1024)
-#define MAX_BATCH 1000
 
 const struct ltvd_field ltvd_customer_fields[] = {
     {"external_id", LTVD_F_STRING, LTVD_NULLABLE, 0, 255, NULL},
@@ -207,6 +207,17 @@ static PGresult *load_customer(struct ltvd_req *r, bool lock, int64_t *id)
   return res;
 }
 
+int ltvd_api_customer_live(struct ltvd_req *r, int64_t id, bool lock)
+{
+  PGresult *res = ltvd_db_customer_get(r->db, id, lock);
+
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  bool found = PQntuples(res) == 1;
+  PQclear(res);
+  return found ? 0 : ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
+}
+
 int ltvd_api_customers_get(struct ltvd_req *r)
 {
   int64_t id;
@@ -228,18 +239,6 @@ int ltvd_api_customers_get_external(struct ltvd_req *r)
   return reply_customer(r, 200, res);
 }
 
-/* 412 unless the body's "version" (when given) is the current one. */
-static bool version_matches(struct ltvd_req *r, int64_t current)
-{
-  json_t *v = json_object_get(r->json, "version");
-
-  if (v == NULL || json_integer_value(v) == current)
-    return true;
-  ltvd_problem(r, 412, "version %lld is not the current version %lld",
-               (long long) json_integer_value(v), (long long) current);
-  return false;
-}
-
 int ltvd_api_customers_patch(struct ltvd_req *r)
 {
   int64_t id;
@@ -255,7 +254,7 @@ int ltvd_api_customers_patch(struct ltvd_req *r)
     return invalid(r, errors, "the patch is invalid");
   }
   int64_t current = ltvd_db_customer_version(res, 0);
-  if (!ltvd_req_if_match(r, current) || !version_matches(r, current)) {
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current)) {
     PQclear(res);
     json_decref(errors);
     return r->status;
@@ -361,20 +360,14 @@ static bool repeats_external_id(json_t *records, size_t i, const json_t *rec, js
 
 int ltvd_api_customers_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
-  size_t i, n = json_array_size(inputs);
+  size_t i;
   json_t *in;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return invalid(r, errors, "the batch is invalid");
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
-    return invalid(r, errors, "the batch is invalid");
-  }
   json_t *records = json_array();
   json_array_foreach(inputs, i, in) {
     if (!json_is_object(in))

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/clock.h"
 #include "ltvd/customers.h"
 #include "ltvd/db.h"
@@ -22,7 +23,6 @@
 #include "ltvd/util.h"
 #include "ltvd/validate.h"
 
-#define MAX_BATCH 1000
 #define MAX_HISTORY 1000
 #define TIMESTAMP_FORM "a timestamp YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
 
@@ -647,18 +647,6 @@ int ltvd_api_deals_history(struct ltvd_req *r)
 
 /* --- patch --- */
 
-/* 412 unless the body's "version" (when given) is the current one. */
-static bool version_matches(struct ltvd_req *r, int64_t current)
-{
-  json_t *v = json_object_get(r->json, "version");
-
-  if (v == NULL || json_integer_value(v) == current)
-    return true;
-  ltvd_problem(r, 412, "version %lld is not the current version %lld",
-               (long long)json_integer_value(v), (long long)current);
-  return false;
-}
-
 static int check_patch(const json_t *patch, json_t *errors)
 {
   int n = ltvd_validate(patch, deal_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
@@ -727,7 +715,7 @@ int ltvd_api_deals_patch(struct ltvd_req *r)
   int64_t version = ltvd_db_deal_version(cur, 0);
   /* content errors come before a failed precondition, so the write runs either way (a
    * failure rolls it back); a failed precondition leaves its 412 in r meanwhile */
-  bool precondition = ltvd_req_if_match(r, version) && version_matches(r, version);
+  bool precondition = ltvd_req_if_match(r, version) && ltvd_req_version_matches(r, version);
   json_t *rec = patched_record(r, cur, errors);
   PQclear(cur);
   if (rec == NULL) {
@@ -911,20 +899,14 @@ static json_t *write_inputs(struct ltvd_req *r, struct input *inputs, size_t n, 
 
 int ltvd_api_deals_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
   size_t i, n = json_array_size(inputs);
   json_t *in;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return invalid(r, errors, "the batch is invalid");
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors,
-                          ltvd_field_error("inputs", -1, "must hold 1 to %d inputs", MAX_BATCH));
-    return invalid(r, errors, "the batch is invalid");
-  }
   struct input *checked = calloc(n, sizeof *checked);
   if (checked == NULL)
     abort();

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/clock.h"
 #include "ltvd/customers.h"
 #include "ltvd/db.h"
@@ -12,7 +13,6 @@
 #include "ltvd/validate.h"
 
 #define MAX_LINES 1000
-#define MAX_BATCH 1000
 
 static const struct ltvd_field month_fields[] = {
     {"lines", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL},
@@ -50,19 +50,6 @@ static bool valid_month(const char *s)
 static int invalid(struct ltvd_req *r, json_t *errors, const char *what)
 {
   return ltvd_problem_errors_new(r, 422, what, errors);
-}
-
-/* 0 when customer id is live (its row locked when lock), else the status
- * of the reply made. */
-static int find_customer(struct ltvd_req *r, int64_t id, bool lock)
-{
-  PGresult *res = ltvd_db_customer_get(r->db, id, lock);
-
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  PQclear(res);
-  return found ? 0 : ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
 }
 
 /* Appends the errors of `from` to `to` with their fields as "lines[i].<field>". */
@@ -169,7 +156,7 @@ int ltvd_api_mrr_put_month(struct ltvd_req *r)
   if (!valid_month(month))
     return ltvd_problem_field(r, 400, "month", "the month in the path must be YYYY-MM");
   /* the lock orders concurrent replacements of the customer's months */
-  if ((status = find_customer(r, id, true)))
+  if ((status = ltvd_api_customer_live(r, id, true)))
     return status;
   json_t *errors = json_array();
   json_t *lines = json_object_get(r->json, "lines");
@@ -205,7 +192,7 @@ int ltvd_api_mrr_list(struct ltvd_req *r)
     return ltvd_problem_field(r, 400, "to", "must be a month YYYY-MM");
   if (from && to && strcmp(from, to) > 0)
     return ltvd_problem_field(r, 400, "from", "must not be after to (%s)", to);
-  if ((status = find_customer(r, id, false)))
+  if ((status = ltvd_api_customer_live(r, id, false)))
     return status;
   PGresult *res = ltvd_db_mrr_list(r->db, id, from, to);
   if (res == NULL)
@@ -281,20 +268,14 @@ static bool check_batch_input(PGconn *c, const json_t *in, size_t i, bool missin
 
 int ltvd_api_mrr_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
-  size_t i, n = json_array_size(inputs);
+  size_t i;
   json_t *in;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return invalid(r, errors, "the batch is invalid");
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
-    return invalid(r, errors, "the batch is invalid");
-  }
   bool *missing = products_missing(r->db, inputs);
   bool ok = missing != NULL;
   json_t *lines = json_array();

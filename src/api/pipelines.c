@@ -13,7 +13,6 @@
 #include "ltvd/util.h"
 #include "ltvd/validate.h"
 
-#define KEY_PATTERN "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 #define MAX_STAGES 50
 
 static const char *const kinds[] = {"new_business", "upsell", "cross_sell", "renewal", NULL};
@@ -38,31 +37,11 @@ static const struct ltvd_field stage_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const char *const patch_extras[] = {"version", NULL};
 static const char *const stage_extras[] = {"position", NULL};
-
-static int not_found(struct ltvd_req *r)
-{
-  return ltvd_problem(r, 404, "no pipeline has this key");
-}
 
 static PGresult *find(struct ltvd_req *r, bool for_update)
 {
-  if (!ltvd_valid_key(r->params[0])) {
-    not_found(r);
-    return NULL;
-  }
-  PGresult *res = ltvd_db_pipeline_get(r->db, r->params[0], for_update);
-  if (res == NULL) {
-    ltvd_reply_db_error(r);
-    return NULL;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    not_found(r);
-    return NULL;
-  }
-  return res;
+  return ltvd_catalog_find(r, ltvd_db_pipeline_get, for_update, "no pipeline has this key");
 }
 
 static int reply_pipeline(struct ltvd_req *r, int status, PGresult *res)
@@ -95,7 +74,7 @@ static void check_stage(const json_t *stage, size_t i, const json_t *stages, jso
   ltvd_validate(stage, stage_fields, stage_extras, LTVD_VALIDATE_CREATE, -1, mine);
   const char *key = json_string_value(json_object_get(stage, "key"));
   if (key && !ltvd_valid_key(key))
-    json_array_append_new(mine, ltvd_field_error("key", -1, "must match %s", KEY_PATTERN));
+    json_array_append_new(mine, ltvd_field_error("key", -1, "must match %s", LTVD_KEY_PATTERN));
   for (k = 0; key && ltvd_valid_key(key) && k < i; k++) {
     const char *other = json_string_value(json_object_get(json_array_get(stages, k), "key"));
     if (other && strcmp(other, key) == 0) {
@@ -190,11 +169,8 @@ int ltvd_api_pipelines_list(struct ltvd_req *r)
 int ltvd_api_pipelines_create(struct ltvd_req *r)
 {
   json_t *errors = json_array();
-  const char *key = json_string_value(json_object_get(r->json, "key"));
+  const char *key = ltvd_catalog_check_new(r, pipeline_fields, errors);
 
-  ltvd_validate(r->json, pipeline_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors);
-  if (key && !ltvd_valid_key(key))
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must match %s", KEY_PATTERN));
   json_t *stages = check_stages(json_object_get(r->json, "stages"), errors);
   if (json_array_size(errors) > 0) {
     json_decref(stages);
@@ -255,12 +231,7 @@ static int stages_conflict(struct ltvd_req *r, const json_t *stages)
 
 static bool check_patch(struct ltvd_req *r, json_t *errors, json_t **stages)
 {
-  ltvd_validate(r->json, pipeline_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
-  json_t *key = json_object_get(r->json, "key"), *version = json_object_get(r->json, "version");
-  if (json_is_string(key) && strcmp(json_string_value(key), r->params[0]) != 0)
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must equal the key in the path"));
-  if (version && !json_is_integer(version))
-    json_array_append_new(errors, ltvd_field_error("version", -1, "must be an integer"));
+  ltvd_catalog_check_patch(r, pipeline_fields, errors);
   if (json_object_get(r->json, "stages"))
     *stages = check_stages(json_object_get(r->json, "stages"), errors);
   return json_array_size(errors) == 0;
@@ -304,12 +275,8 @@ int ltvd_api_pipelines_patch(struct ltvd_req *r)
   }
   json_decref(errors);
   int64_t current = ltvd_db_catalog_version(res, 0);
-  json_t *version = json_object_get(r->json, "version");
-  if (!ltvd_req_if_match(r, current))
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current))
     status = r->status;
-  else if (version && json_integer_value(version) != current)
-    status = ltvd_problem(r, 412, "version %lld is not the current version %lld",
-                          (long long) json_integer_value(version), (long long) current);
   else
     status = apply_patch(r, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), stages);
   PQclear(res);
@@ -319,14 +286,11 @@ int ltvd_api_pipelines_patch(struct ltvd_req *r)
 
 int ltvd_api_pipelines_delete(struct ltvd_req *r)
 {
-  PGresult *res = find(r, true);
+  PGresult *res;
+  int status;
 
-  if (res == NULL)
-    return r->status;
-  int64_t current = ltvd_db_catalog_version(res, 0);
-  PQclear(res);
-  if (!ltvd_req_if_match(r, current))
-    return r->status;
+  if ((status = ltvd_catalog_may_delete(r, find(r, true))))
+    return status;
   if ((res = ltvd_db_pipeline_stage_deals(r->db, r->params[0])) == NULL)
     return ltvd_reply_db_error(r);
   long long deals = 0;

@@ -12,8 +12,6 @@
 #include "ltvd/paging.h"
 #include "ltvd/validate.h"
 
-#define KEY_PATTERN "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-
 static const struct ltvd_field product_fields[] = {
     {"key", LTVD_F_STRING, LTVD_REQUIRED, 0, INT64_MAX, NULL}, /* the pattern says the rest */
     {"name", LTVD_F_STRING, LTVD_REQUIRED, 1, 500, NULL},
@@ -29,7 +27,6 @@ static const struct ltvd_field product_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const char *const patch_extras[] = {"version", NULL};
 static const char *const writable[] = {"name", "business_unit", "family", "tier",
                                        "monthly_price", "gross_margin", NULL};
 
@@ -43,28 +40,9 @@ static int reply_product(struct ltvd_req *r, int status, PGresult *res)
   return ltvd_reply_json_new(r, status, body);
 }
 
-static int not_found(struct ltvd_req *r)
-{
-  return ltvd_problem(r, 404, "no product has this key");
-}
-
 static PGresult *find(struct ltvd_req *r, bool for_update)
 {
-  if (!ltvd_valid_key(r->params[0])) {
-    not_found(r);
-    return NULL;
-  }
-  PGresult *res = ltvd_db_product_get(r->db, r->params[0], for_update);
-  if (res == NULL) {
-    ltvd_reply_db_error(r);
-    return NULL;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    not_found(r);
-    return NULL;
-  }
-  return res;
+  return ltvd_catalog_find(r, ltvd_db_product_get, for_update, "no product has this key");
 }
 
 /* Appends an error when the input names a business unit that does not exist; false on a
@@ -111,11 +89,8 @@ int ltvd_api_products_list(struct ltvd_req *r)
 int ltvd_api_products_create(struct ltvd_req *r)
 {
   json_t *errors = json_array();
-  const char *key = json_string_value(json_object_get(r->json, "key"));
+  const char *key = ltvd_catalog_check_new(r, product_fields, errors);
 
-  ltvd_validate(r->json, product_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors);
-  if (key && !ltvd_valid_key(key))
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must match %s", KEY_PATTERN));
   if (!check_unit(r->db, r->json, errors)) {
     json_decref(errors);
     return ltvd_reply_db_error(r);
@@ -147,12 +122,7 @@ int ltvd_api_products_patch(struct ltvd_req *r)
   if (res == NULL)
     return r->status;
   json_t *errors = json_array();
-  ltvd_validate(r->json, product_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
-  json_t *key = json_object_get(r->json, "key"), *version = json_object_get(r->json, "version");
-  if (json_is_string(key) && strcmp(json_string_value(key), r->params[0]) != 0)
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must equal the key in the path"));
-  if (version && !json_is_integer(version))
-    json_array_append_new(errors, ltvd_field_error("version", -1, "must be an integer"));
+  ltvd_catalog_check_patch(r, product_fields, errors);
   if (!check_unit(r->db, r->json, errors)) {
     PQclear(res);
     json_decref(errors);
@@ -166,14 +136,9 @@ int ltvd_api_products_patch(struct ltvd_req *r)
   int64_t current = ltvd_db_catalog_version(res, 0);
   json_t *rec = ltvd_db_product_record(res, 0);
   PQclear(res);
-  if (!ltvd_req_if_match(r, current)) {
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current)) {
     json_decref(rec);
     return r->status;
-  }
-  if (version && json_integer_value(version) != current) {
-    json_decref(rec);
-    return ltvd_problem(r, 412, "version %lld is not the current version %lld",
-                        (long long) json_integer_value(version), (long long) current);
   }
   for (const char *const *f = writable; *f; f++)
     if (json_object_get(r->json, *f))
@@ -214,15 +179,11 @@ static int in_use(struct ltvd_req *r)
 
 int ltvd_api_products_delete(struct ltvd_req *r)
 {
-  PGresult *res = find(r, true);
+  PGresult *res;
   int status;
 
-  if (res == NULL)
-    return r->status;
-  int64_t current = ltvd_db_catalog_version(res, 0);
-  PQclear(res);
-  if (!ltvd_req_if_match(r, current))
-    return r->status;
+  if ((status = ltvd_catalog_may_delete(r, find(r, true))))
+    return status;
   if ((status = in_use(r)))
     return status;
   if ((res = ltvd_db_product_delete(r->db, r->params[0])) == NULL)

@@ -168,11 +168,8 @@ int ltvd_api_settings_patch(struct ltvd_req *r)
   }
   json_decref(errors);
   int status = 0;
-  if (!ltvd_req_if_match(r, current))
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current))
     status = r->status;
-  else if (version && json_integer_value(version) != current)
-    status = ltvd_problem(r, 412, "version %lld is not the current version %lld",
-                          (long long) json_integer_value(version), (long long) current);
   else if ((res = ltvd_db_settings_update(r->db, data)) == NULL)
     status = ltvd_reply_db_error(r);
   json_decref(data);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/batch.h"
 #include "ltvd/clock.h"
 #include "ltvd/customers.h"
 #include "ltvd/db.h"
@@ -13,7 +14,6 @@
 #include "ltvd/util.h"
 #include "ltvd/validate.h"
 
-#define MAX_BATCH 1000
 #define NPS_MAX 10
 
 static const char *const signal_types[] = {"email_open", "email_click", "web_visit",
@@ -225,21 +225,15 @@ int ltvd_api_signals_create(struct ltvd_req *r)
 
 int ltvd_api_signals_batch(struct ltvd_req *r)
 {
-  static const struct ltvd_field batch_fields[] = {
-      {"inputs", LTVD_F_ARRAY, LTVD_REQUIRED, 0, 0, NULL}, {NULL, 0, 0, 0, 0, NULL}};
+  json_t *inputs = ltvd_batch_inputs(r);
+
+  if (inputs == NULL)
+    return r->status;
   json_t *errors = json_array();
-  json_t *inputs = json_object_get(r->json, "inputs");
-  size_t i, n = json_array_size(inputs);
+  size_t i;
   json_t *in, *record;
   enum ltvd_signal_status status;
 
-  if (ltvd_validate(r->json, batch_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors))
-    return ltvd_problem_errors_new(r, 422, "the batch is invalid", errors);
-  if (n == 0 || n > MAX_BATCH) {
-    json_array_append_new(errors, ltvd_field_error("inputs", -1, "must hold 1 to %d inputs",
-                                                   MAX_BATCH));
-    return ltvd_problem_errors_new(r, 422, "the batch is invalid", errors);
-  }
   json_t *records = json_array();
   json_array_foreach(inputs, i, in) {
     int bad = ltvd_signal_prepare(r->db, in, (long) i, errors, &record);
@@ -332,15 +326,9 @@ int ltvd_api_customer_signals(struct ltvd_req *r)
   int64_t id;
   int status;
 
-  if ((status = ltvd_req_id(r, 0, &id)) || (status = parse_common(r, &f)))
+  if ((status = ltvd_req_id(r, 0, &id)) || (status = parse_common(r, &f)) ||
+      (status = ltvd_api_customer_live(r, id, false)))
     return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, false);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  PQclear(res);
-  if (!found)
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
   f.customer_id = id;
   return reply_list(r, &f);
 }

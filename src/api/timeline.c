@@ -17,17 +17,12 @@ int ltvd_api_customer_timeline(struct ltvd_req *r)
   char today[11];
 
   if ((status = ltvd_req_id(r, 0, &id)) ||
-      (status = ltvd_paging_parse_kind(r, LTVD_CURSOR_OFFSET, &page)))
+      (status = ltvd_paging_parse_kind(r, LTVD_CURSOR_OFFSET, &page)) ||
+      (status = ltvd_api_customer_live(r, id, false)))
     return status;
-  PGresult *res = ltvd_db_customer_get(r->db, id, false);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  bool found = PQntuples(res) == 1;
-  PQclear(res);
-  if (!found)
-    return ltvd_problem(r, 404, "customer %lld does not exist", (long long) id);
   ltvd_clock_today(today);
-  if ((res = ltvd_db_timeline(r->db, id, today, page.after, page.limit)) == NULL)
+  PGresult *res = ltvd_db_timeline(r->db, id, today, page.after, page.limit);
+  if (res == NULL)
     return ltvd_reply_db_error(r);
   int n = PQntuples(res);
   bool more = n > page.limit;

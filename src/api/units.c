@@ -10,8 +10,6 @@
 #include "ltvd/paging.h"
 #include "ltvd/validate.h"
 
-#define KEY_PATTERN "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-
 static const struct ltvd_field unit_fields[] = {
     {"key", LTVD_F_STRING, LTVD_REQUIRED, 0, INT64_MAX, NULL}, /* the pattern says the rest */
     {"name", LTVD_F_STRING, LTVD_REQUIRED, 1, 500, NULL},
@@ -20,8 +18,6 @@ static const struct ltvd_field unit_fields[] = {
     {"updated_at", LTVD_F_STRING, LTVD_READONLY, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, NULL},
 };
-
-static const char *const patch_extras[] = {"version", NULL};
 
 static int reply_unit(struct ltvd_req *r, int status, PGresult *res)
 {
@@ -33,29 +29,10 @@ static int reply_unit(struct ltvd_req *r, int status, PGresult *res)
   return ltvd_reply_json_new(r, status, body);
 }
 
-static int not_found(struct ltvd_req *r)
-{
-  return ltvd_problem(r, 404, "no business unit has this key");
-}
-
 /* The unit of the path (locked for a write), or NULL after a 404 or error reply. */
 static PGresult *find(struct ltvd_req *r, bool for_update)
 {
-  if (!ltvd_valid_key(r->params[0])) {
-    not_found(r);
-    return NULL;
-  }
-  PGresult *res = ltvd_db_unit_get(r->db, r->params[0], for_update);
-  if (res == NULL) {
-    ltvd_reply_db_error(r);
-    return NULL;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    not_found(r);
-    return NULL;
-  }
-  return res;
+  return ltvd_catalog_find(r, ltvd_db_unit_get, for_update, "no business unit has this key");
 }
 
 int ltvd_api_units_list(struct ltvd_req *r)
@@ -82,11 +59,8 @@ int ltvd_api_units_list(struct ltvd_req *r)
 int ltvd_api_units_create(struct ltvd_req *r)
 {
   json_t *errors = json_array();
-  const char *key = json_string_value(json_object_get(r->json, "key"));
+  const char *key = ltvd_catalog_check_new(r, unit_fields, errors);
 
-  ltvd_validate(r->json, unit_fields, NULL, LTVD_VALIDATE_CREATE, -1, errors);
-  if (key && !ltvd_valid_key(key))
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must match %s", KEY_PATTERN));
   if (json_array_size(errors) > 0)
     return ltvd_problem_errors_new(r, 422, "the business unit is invalid", errors);
   json_decref(errors);
@@ -111,26 +85,16 @@ int ltvd_api_units_patch(struct ltvd_req *r)
     json_decref(errors);
     return r->status;
   }
-  ltvd_validate(r->json, unit_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
-  json_t *key = json_object_get(r->json, "key"), *version = json_object_get(r->json, "version");
-  if (json_is_string(key) && strcmp(json_string_value(key), r->params[0]) != 0)
-    json_array_append_new(errors, ltvd_field_error("key", -1, "must equal the key in the path"));
-  if (version && !json_is_integer(version))
-    json_array_append_new(errors, ltvd_field_error("version", -1, "must be an integer"));
+  ltvd_catalog_check_patch(r, unit_fields, errors);
   if (json_array_size(errors) > 0) {
     PQclear(res);
     return ltvd_problem_errors_new(r, 422, "the patch is invalid", errors);
   }
   json_decref(errors);
   int64_t current = ltvd_db_catalog_version(res, 0);
-  if (!ltvd_req_if_match(r, current)) {
+  if (!ltvd_req_if_match(r, current) || !ltvd_req_version_matches(r, current)) {
     PQclear(res);
     return r->status;
-  }
-  if (version && json_integer_value(version) != current) {
-    PQclear(res);
-    return ltvd_problem(r, 412, "version %lld is not the current version %lld",
-                        (long long) json_integer_value(version), (long long) current);
   }
   json_t *name = json_object_get(r->json, "name");
   PGresult *upd = ltvd_db_unit_update(r->db, r->params[0],
@@ -165,15 +129,11 @@ static int in_use(struct ltvd_req *r)
 
 int ltvd_api_units_delete(struct ltvd_req *r)
 {
-  PGresult *res = find(r, true);
+  PGresult *res;
   int status;
 
-  if (res == NULL)
-    return r->status;
-  int64_t current = ltvd_db_catalog_version(res, 0);
-  PQclear(res);
-  if (!ltvd_req_if_match(r, current))
-    return r->status;
+  if ((status = ltvd_catalog_may_delete(r, find(r, true))))
+    return status;
   if ((status = in_use(r)))
     return status;
   if ((res = ltvd_db_unit_delete(r->db, r->params[0])) == NULL)

@@ -258,3 +258,15 @@ const struct ltvd_stmt ltvd_db_core_stmts[] = {
     {"schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations"},
     {NULL, NULL},
 };
+
+json_t *ltvd_db_text_or_null(const PGresult *res, int row, int col)
+{
+  return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
+}
+
+json_t *ltvd_db_integer_or_null(const PGresult *res, int row, int col)
+{
+  return PQgetisnull(res, row, col)
+             ? json_null()
+             : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
+}

@@ -72,18 +72,6 @@ const struct ltvd_stmt ltvd_db_customer_stmts[] = {
     {NULL, NULL},
 };
 
-static json_t *text_or_null(const PGresult *res, int row, int col)
-{
-  return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
-static json_t *integer_or_null(const PGresult *res, int row, int col)
-{
-  return PQgetisnull(res, row, col)
-             ? json_null()
-             : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
-}
-
 int64_t ltvd_db_customer_id(const PGresult *res, int row)
 {
   return strtoll(PQgetvalue(res, row, C_ID), NULL, 10);
@@ -98,13 +86,13 @@ json_t *ltvd_db_customer_record(const PGresult *res, int row)
 {
   json_t *rec = json_object();
 
-  json_object_set_new(rec, "external_id", text_or_null(res, row, C_EXTERNAL_ID));
-  json_object_set_new(rec, "name", text_or_null(res, row, C_NAME));
-  json_object_set_new(rec, "industry", text_or_null(res, row, C_INDUSTRY));
-  json_object_set_new(rec, "employee_count", integer_or_null(res, row, C_EMPLOYEES));
-  json_object_set_new(rec, "annual_revenue", integer_or_null(res, row, C_REVENUE));
-  json_object_set_new(rec, "acquisition_channel", text_or_null(res, row, C_CHANNEL));
-  json_object_set_new(rec, "country", text_or_null(res, row, C_COUNTRY));
+  json_object_set_new(rec, "external_id", ltvd_db_text_or_null(res, row, C_EXTERNAL_ID));
+  json_object_set_new(rec, "name", ltvd_db_text_or_null(res, row, C_NAME));
+  json_object_set_new(rec, "industry", ltvd_db_text_or_null(res, row, C_INDUSTRY));
+  json_object_set_new(rec, "employee_count", ltvd_db_integer_or_null(res, row, C_EMPLOYEES));
+  json_object_set_new(rec, "annual_revenue", ltvd_db_integer_or_null(res, row, C_REVENUE));
+  json_object_set_new(rec, "acquisition_channel", ltvd_db_text_or_null(res, row, C_CHANNEL));
+  json_object_set_new(rec, "country", ltvd_db_text_or_null(res, row, C_COUNTRY));
   json_t *props = json_loads(PQgetvalue(res, row, C_PROPERTIES), JSON_DECODE_ANY, NULL);
   json_object_set_new(rec, "properties", props ? props : json_object());
   return rec;
@@ -129,8 +117,8 @@ json_t *ltvd_db_customer_json(const PGresult *res, int row, const char *currency
   json_object_set(o, "country", json_object_get(rec, "country"));
   json_object_set(o, "properties", json_object_get(rec, "properties"));
   json_object_set_new(o, "metrics", json_null());
-  json_object_set_new(o, "created_at", text_or_null(res, row, C_CREATED));
-  json_object_set_new(o, "updated_at", text_or_null(res, row, C_UPDATED));
+  json_object_set_new(o, "created_at", ltvd_db_text_or_null(res, row, C_CREATED));
+  json_object_set_new(o, "updated_at", ltvd_db_text_or_null(res, row, C_UPDATED));
   json_object_set_new(o, "version", json_integer(ltvd_db_customer_version(res, row)));
   json_decref(rec);
   return o;

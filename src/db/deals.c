@@ -174,17 +174,6 @@ const struct ltvd_stmt ltvd_db_deals_stmts[] = {
     {NULL, NULL},
 };
 
-static json_t *text_or_null(const PGresult *res, int row, int col)
-{
-  return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
-static json_t *integer_or_null(const PGresult *res, int row, int col)
-{
-  return PQgetisnull(res, row, col) ? json_null()
-                                    : json_integer(strtoll(PQgetvalue(res, row, col), NULL, 10));
-}
-
 const char *ltvd_db_deal_text(const PGresult *res, int row, enum ltvd_deal_column col)
 {
   return PQgetisnull(res, row, (int)col) ? NULL : PQgetvalue(res, row, (int)col);
@@ -204,17 +193,17 @@ json_t *ltvd_db_deal_record(const PGresult *res, int row)
 {
   json_t *rec = json_object();
 
-  json_object_set_new(rec, "external_id", text_or_null(res, row, C_EXTERNAL_ID));
-  json_object_set_new(rec, "customer_id", integer_or_null(res, row, C_CUSTOMER));
-  json_object_set_new(rec, "pipeline", text_or_null(res, row, C_PIPELINE));
-  json_object_set_new(rec, "stage", text_or_null(res, row, C_STAGE));
-  json_object_set_new(rec, "product", text_or_null(res, row, C_PRODUCT));
-  json_object_set_new(rec, "revenue_type", text_or_null(res, row, C_REVENUE_TYPE));
-  json_object_set_new(rec, "amount", integer_or_null(res, row, C_AMOUNT));
-  json_object_set_new(rec, "mrr", integer_or_null(res, row, C_MRR));
-  json_object_set_new(rec, "expected_close_date", text_or_null(res, row, C_EXPECTED));
-  json_object_set_new(rec, "closed_at", text_or_null(res, row, C_CLOSED));
-  json_object_set_new(rec, "contract_end_date", text_or_null(res, row, C_CONTRACT_END));
+  json_object_set_new(rec, "external_id", ltvd_db_text_or_null(res, row, C_EXTERNAL_ID));
+  json_object_set_new(rec, "customer_id", ltvd_db_integer_or_null(res, row, C_CUSTOMER));
+  json_object_set_new(rec, "pipeline", ltvd_db_text_or_null(res, row, C_PIPELINE));
+  json_object_set_new(rec, "stage", ltvd_db_text_or_null(res, row, C_STAGE));
+  json_object_set_new(rec, "product", ltvd_db_text_or_null(res, row, C_PRODUCT));
+  json_object_set_new(rec, "revenue_type", ltvd_db_text_or_null(res, row, C_REVENUE_TYPE));
+  json_object_set_new(rec, "amount", ltvd_db_integer_or_null(res, row, C_AMOUNT));
+  json_object_set_new(rec, "mrr", ltvd_db_integer_or_null(res, row, C_MRR));
+  json_object_set_new(rec, "expected_close_date", ltvd_db_text_or_null(res, row, C_EXPECTED));
+  json_object_set_new(rec, "closed_at", ltvd_db_text_or_null(res, row, C_CLOSED));
+  json_object_set_new(rec, "contract_end_date", ltvd_db_text_or_null(res, row, C_CONTRACT_END));
   return rec;
 }
 
@@ -223,20 +212,20 @@ json_t *ltvd_db_deal_json(const PGresult *res, int row, const char *currency)
   json_t *o = json_object();
 
   json_object_set_new(o, "id", json_integer(ltvd_db_deal_id(res, row)));
-  json_object_set_new(o, "external_id", text_or_null(res, row, C_EXTERNAL_ID));
-  json_object_set_new(o, "customer_id", integer_or_null(res, row, C_CUSTOMER));
-  json_object_set_new(o, "pipeline", text_or_null(res, row, C_PIPELINE));
-  json_object_set_new(o, "stage", text_or_null(res, row, C_STAGE));
-  json_object_set_new(o, "product", text_or_null(res, row, C_PRODUCT));
-  json_object_set_new(o, "revenue_type", text_or_null(res, row, C_REVENUE_TYPE));
-  json_object_set_new(o, "amount", integer_or_null(res, row, C_AMOUNT));
-  json_object_set_new(o, "mrr", integer_or_null(res, row, C_MRR));
-  json_object_set_new(o, "expected_close_date", text_or_null(res, row, C_EXPECTED));
-  json_object_set_new(o, "closed_at", text_or_null(res, row, C_CLOSED));
-  json_object_set_new(o, "contract_end_date", text_or_null(res, row, C_CONTRACT_END));
+  json_object_set_new(o, "external_id", ltvd_db_text_or_null(res, row, C_EXTERNAL_ID));
+  json_object_set_new(o, "customer_id", ltvd_db_integer_or_null(res, row, C_CUSTOMER));
+  json_object_set_new(o, "pipeline", ltvd_db_text_or_null(res, row, C_PIPELINE));
+  json_object_set_new(o, "stage", ltvd_db_text_or_null(res, row, C_STAGE));
+  json_object_set_new(o, "product", ltvd_db_text_or_null(res, row, C_PRODUCT));
+  json_object_set_new(o, "revenue_type", ltvd_db_text_or_null(res, row, C_REVENUE_TYPE));
+  json_object_set_new(o, "amount", ltvd_db_integer_or_null(res, row, C_AMOUNT));
+  json_object_set_new(o, "mrr", ltvd_db_integer_or_null(res, row, C_MRR));
+  json_object_set_new(o, "expected_close_date", ltvd_db_text_or_null(res, row, C_EXPECTED));
+  json_object_set_new(o, "closed_at", ltvd_db_text_or_null(res, row, C_CLOSED));
+  json_object_set_new(o, "contract_end_date", ltvd_db_text_or_null(res, row, C_CONTRACT_END));
   json_object_set_new(o, "currency", json_string(currency));
-  json_object_set_new(o, "created_at", text_or_null(res, row, C_CREATED));
-  json_object_set_new(o, "updated_at", text_or_null(res, row, C_UPDATED));
+  json_object_set_new(o, "created_at", ltvd_db_text_or_null(res, row, C_CREATED));
+  json_object_set_new(o, "updated_at", ltvd_db_text_or_null(res, row, C_UPDATED));
   json_object_set_new(o, "version", json_integer(ltvd_db_deal_version(res, row)));
   return o;
 }

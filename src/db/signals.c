@@ -54,11 +54,6 @@ const char *ltvd_signal_status_name(enum ltvd_signal_status status)
   }
 }
 
-static json_t *text_or_null(const PGresult *res, int row, int col)
-{
-  return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
 int64_t ltvd_db_signal_id(const PGresult *res, int row)
 {
   return strtoll(PQgetvalue(res, row, S_ID), NULL, 10);
@@ -76,18 +71,15 @@ json_t *ltvd_db_signal_json(const PGresult *res, int row)
                                                              : json_real(v);
   }
   json_object_set_new(o, "id", json_integer(ltvd_db_signal_id(res, row)));
-  json_object_set_new(o, "customer_id",
-                      PQgetisnull(res, row, S_CUSTOMER)
-                          ? json_null()
-                          : json_integer(strtoll(PQgetvalue(res, row, S_CUSTOMER), NULL, 10)));
-  json_object_set_new(o, "customer_external_id", text_or_null(res, row, S_EXTERNAL));
-  json_object_set_new(o, "type", text_or_null(res, row, S_TYPE));
-  json_object_set_new(o, "occurred_at", text_or_null(res, row, S_OCCURRED));
+  json_object_set_new(o, "customer_id", ltvd_db_integer_or_null(res, row, S_CUSTOMER));
+  json_object_set_new(o, "customer_external_id", ltvd_db_text_or_null(res, row, S_EXTERNAL));
+  json_object_set_new(o, "type", ltvd_db_text_or_null(res, row, S_TYPE));
+  json_object_set_new(o, "occurred_at", ltvd_db_text_or_null(res, row, S_OCCURRED));
   json_object_set_new(o, "value", value);
-  json_object_set_new(o, "product", text_or_null(res, row, S_PRODUCT));
-  json_object_set_new(o, "source", text_or_null(res, row, S_SOURCE));
-  json_object_set_new(o, "event_id", text_or_null(res, row, S_EVENT));
-  json_object_set_new(o, "created_at", text_or_null(res, row, S_CREATED));
+  json_object_set_new(o, "product", ltvd_db_text_or_null(res, row, S_PRODUCT));
+  json_object_set_new(o, "source", ltvd_db_text_or_null(res, row, S_SOURCE));
+  json_object_set_new(o, "event_id", ltvd_db_text_or_null(res, row, S_EVENT));
+  json_object_set_new(o, "created_at", ltvd_db_text_or_null(res, row, S_CREATED));
   return o;
 }
 

@@ -256,3 +256,14 @@ bool ltvd_req_if_match(struct ltvd_req *r, int64_t current_version)
     ltvd_problem(r, 412, "If-Match %s does not match the current version %s", h, want);
   return ok;
 }
+
+bool ltvd_req_version_matches(struct ltvd_req *r, int64_t current_version)
+{
+  json_t *v = json_object_get(r->json, "version");
+
+  if (v == NULL || json_integer_value(v) == current_version)
+    return true;
+  ltvd_problem(r, 412, "version %lld is not the current version %lld",
+               (long long) json_integer_value(v), (long long) current_version);
+  return false;
+}

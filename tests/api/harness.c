@@ -198,6 +198,13 @@ char *harness_repeat(char c, size_t n)
   return own(s, free);
 }
 
+const char *harness_tag(const char *prefix)
+{
+  static int counter;
+
+  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++counter);
+}
+
 char *harness_urlenc(const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
@@ -1011,6 +1018,53 @@ harness_response *harness_request(const harness_server *s, const char *method, c
   return own(r, response_free);
 }
 
+struct racer {
+  const harness_env *e;
+  pthread_barrier_t *barrier;
+  const char *method, *path, *header, *body;
+  harness_response *r;
+};
+
+static void *race_one(void *arg)
+{
+  struct racer *x = arg;
+  const char *h[] = {x->header, NULL};
+  pthread_barrier_wait(x->barrier);
+  x->r = harness_call(x->e, "write", x->method, x->path, h, x->body);
+  return NULL;
+}
+
+void harness_race(const harness_env *e, const char *method, const char *path, const char *header,
+                  const char *body_a, const char *body_b, harness_response **ra,
+                  harness_response **rb)
+{
+  harness_race_two(e, method, path, body_a, method, path, body_b, header, ra, rb);
+}
+
+void harness_race_two(const harness_env *e, const char *method_a, const char *path_a,
+                      const char *body_a, const char *method_b, const char *path_b,
+                      const char *body_b, const char *header, harness_response **ra,
+                      harness_response **rb)
+{
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, 2);
+  struct racer a = {e, &barrier, method_a, path_a, header, body_a, NULL};
+  struct racer b = {e, &barrier, method_b, path_b, header, body_b, NULL};
+  pthread_t ta, tb;
+  pthread_create(&ta, NULL, race_one, &a);
+  pthread_create(&tb, NULL, race_one, &b);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  pthread_barrier_destroy(&barrier);
+  *ra = a.r;
+  *rb = b.r;
+}
+
+bool harness_one_each(const harness_response *a, const harness_response *b, long x, long y)
+{
+  return (a->status == x && b->status == y) || (a->status == y && b->status == x);
+}
+
 harness_response *harness_call_n(const harness_env *e, const char *scope, const char *method,
                                  const char *path, const char *const *headers, const char *body,
                                  size_t body_len)
@@ -1184,6 +1238,14 @@ void harness_assert_problem_at(const char *file, int line, const harness_respons
     ck_assert_msg(harness_problem_names(r, field, index),
                   "%s:%d: %s: errors do not name field %s (index %ld): %.600s", file, line, r->what,
                   field, index, r->body);
+}
+
+void harness_assert_errors_by_index(const harness_response *r)
+{
+  json_t *errors = json_object_get(r->json, "errors");
+  for (size_t i = 1; i < json_array_size(errors); i++)
+    ck_assert_int_le(json_integer_value(json_object_get(json_array_get(errors, i - 1), "index")),
+                     json_integer_value(json_object_get(json_array_get(errors, i), "index")));
 }
 
 void harness_assert_timestamp(const char *what, const char *ts)

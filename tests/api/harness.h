@@ -65,6 +65,9 @@ json_t *harness_own_json(json_t *j);
 char *harness_dump(json_t *j);
 /* s percent-encoded for a query string, freed by harness_free_all. */
 char *harness_urlenc(const char *s);
+/* "prefix-<pid>-<n>" with n counting up in this process: a name or key no other test
+ * uses; freed by harness_free_all. */
+const char *harness_tag(const char *prefix);
 
 /* Database --------------------------------------------------------------------------- */
 
@@ -123,6 +126,18 @@ harness_response *harness_call(const harness_env *e, const char *scope, const ch
 harness_response *harness_call_n(const harness_env *e, const char *scope, const char *method,
                                  const char *path, const char *const *headers, const char *body,
                                  size_t body_len);
+/* Sends two requests with the write key at once (from two threads released together):
+ * the same method, path and header (may be NULL), bodies body_a and body_b. */
+void harness_race(const harness_env *e, const char *method, const char *path, const char *header,
+                  const char *body_a, const char *body_b, harness_response **ra,
+                  harness_response **rb);
+/* The same for two different requests (a to one route, b to another). */
+void harness_race_two(const harness_env *e, const char *method_a, const char *path_a,
+                      const char *body_a, const char *method_b, const char *path_b,
+                      const char *body_b, const char *header, harness_response **ra,
+                      harness_response **rb);
+/* True when one of a and b has status x and the other status y. */
+bool harness_one_each(const harness_response *a, const harness_response *b, long x, long y);
 const char *harness_header(const harness_response *r, const char *name);
 void harness_response_free(harness_response *r);
 /* Prefixes r->what (used in messages) with label. */
@@ -149,6 +164,9 @@ void harness_assert_problem_at(const char *file, int line, const harness_respons
 bool harness_problem_names(const harness_response *r, const char *field, long index);
 /* errors names field, or detail mentions it (for 400s about query parameters). */
 bool harness_problem_mentions(const harness_response *r, const char *field);
+
+/* Asserts that the errors of r's problem come in the order of their indexes. */
+void harness_assert_errors_by_index(const harness_response *r);
 
 /* Asserts a timestamp in the form YYYY-MM-DDTHH:MM:SS[.ffffff]Z. */
 void harness_assert_timestamp(const char *what, const char *ts);

@@ -7,12 +7,6 @@
 #include <unistd.h>
 
 static harness_env *env;
-static int tag_counter;
-
-static const char *new_name(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++tag_counter);
-}
 
 static long long now_ms(void)
 {
@@ -69,7 +63,7 @@ static harness_response *create_key(const char *scope, const char *name)
 
 START_TEST(test_create_shows_the_secret_once)
 {
-  const char *name = new_name("made");
+  const char *name = harness_tag("made");
   harness_response *r = create_key("write", name);
   static const char *const fields[] = {"id",         "name",       "scope", "prefix",
                                        "created_at", "revoked_at", "key"};
@@ -104,7 +98,7 @@ END_TEST
 
 START_TEST(test_list_never_shows_the_secret)
 {
-  harness_response *c = create_key("read", new_name("listed"));
+  harness_response *c = create_key("read", harness_tag("listed"));
   const char *secret = harness_json_str(c, "key");
   harness_response *r = admin("GET", "/v1/api-keys?limit=1000", NULL);
   harness_assert_status(r, 200);
@@ -128,7 +122,7 @@ END_TEST
 START_TEST(test_list_pages_by_id)
 {
   for (int i = 0; i < 3; i++)
-    create_key("read", new_name("page"));
+    create_key("read", harness_tag("page"));
   long long total = harness_sql_int(env->db, "SELECT count(*) FROM api_keys"), seen = 0, last = 0;
   const char *after = NULL;
   do {
@@ -156,7 +150,7 @@ END_TEST
 
 START_TEST(test_revoke_makes_the_key_401_within_1_second)
 {
-  harness_response *c = create_key("read", new_name("revoked"));
+  harness_response *c = create_key("read", harness_tag("revoked"));
   const char *key = harness_json_str(c, "key");
   long long id = harness_json_int(c, "id");
   harness_assert_status(harness_call(env, key, "GET", "/v1/products", NULL, NULL), 200);
@@ -272,7 +266,7 @@ START_TEST(test_settings_patch_changes_and_bumps_versions)
   long long v = harness_json_int(before, "version");
   harness_response *w0 =
       harness_call(env, "write", "POST", "/v1/business-units", NULL,
-                   harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}", new_name("dv")));
+                   harness_fmt("{\"key\":\"%s\",\"name\":\"n\"}", harness_tag("dv")));
   harness_assert_status(w0, 201);
   harness_response *r =
       patch_settings(NULL, "{\"loyal_threshold\":7,\"quadrant_percentile\":62.5}");

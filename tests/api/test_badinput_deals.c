@@ -3,7 +3,7 @@
  * its problem body must name, and asserts that the database did not change
  * (harness_db_digest) and that the server is still up.  Cases expecting 200 are hostile
  * but valid list requests: they must answer an empty list. */
-#include "harness.h"
+#include "badinput.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +17,12 @@ static long long customer_id; /* the seed customer */
 
 static const char *body_2mb(void)
 {
-  char *b = harness_repeat('x', 2 << 20);
-  memcpy(b, "{\"pipeline\":\"", 13);
-  memcpy(b + (2 << 20) - 2, "\"}", 2);
-  return b;
+  return bad_body_2mb("pipeline");
 }
 
 static const char *deep_3000(void)
 {
-  char *b = harness_repeat('[', 6000);
-  memset(b + 3000, ']', 3000);
-  return b;
+  return bad_nested_arrays(3000);
 }
 
 static const char *batch_1001(void)
@@ -86,23 +81,6 @@ static const char *expand_body(const char *body)
 }
 
 /* The table ------------------------------------------------------------------------------ */
-
-struct bad_case {
-  const char *name;
-  const char *method;
-  const char *path; /* {id}: the seed deal's id */
-  const char *scope;
-  const char *header;
-  const char *body;
-  size_t body_len; /* 0: strlen(body) */
-  const char *(*make_body)(void);
-  const char *(*make_header)(void);
-  const char *(*make_path)(void);
-  long status;
-  long alt_status;   /* another acceptable status, or 0 */
-  const char *field; /* 400: named in errors or in detail; else named in errors */
-  long index;        /* 0 means any; an index is given as i + 1 */
-};
 
 #define D "/v1/deals"
 #define ITEM "/v1/deals/{id}"
@@ -304,38 +282,9 @@ static const char *expand(const char *path)
   return path;
 }
 
-static void assert_empty_list(const harness_response *r)
-{
-  harness_assert_status(r, 200);
-  json_t *results = json_object_get(r->json, "results");
-  ck_assert_msg(json_is_array(results) && json_array_size(results) == 0,
-                "%s: expected an empty list: %.400s", r->what, r->body);
-}
-
 START_TEST(test_bad_input_is_rejected_without_change)
 {
-  const struct bad_case *c = &cases[_i];
-  const char *before = harness_db_digest(env->db);
-  const char *body = c->make_body ? c->make_body() : expand_body(c->body);
-  size_t len = c->body_len ? c->body_len : (size_t)-1;
-  const char *h[] = {c->make_header ? c->make_header() : c->header, NULL};
-  const char *path = c->make_path ? c->make_path() : expand(c->path);
-  harness_response *r = harness_call_n(env, c->scope, c->method, path, h, body, len);
-  harness_response_label(r, c->name);
-  long want = c->alt_status && r->status == c->alt_status ? c->alt_status : c->status;
-  if (want == 200)
-    assert_empty_list(r);
-  else if (c->index > 0)
-    harness_assert_problem_at(__FILE__, __LINE__, r, want, c->field ? c->field : "", c->index - 1);
-  else
-    harness_assert_problem(r, want, want == 400 ? NULL : c->field);
-  if (want == 400 && c->field)
-    ck_assert_msg(harness_problem_mentions(r, c->field),
-                  "[%s] the problem neither names nor mentions %s: %s", c->name, c->field, r->body);
-  ck_assert_msg(harness_header(r, "X-Request-Id") != NULL, "[%s] no X-Request-Id", c->name);
-  ck_assert_msg(strcmp(harness_db_digest(env->db), before) == 0, "[%s] changed the database",
-                c->name);
-  ck_assert_msg(harness_server_alive(env->srv), "[%s] ltvd died", c->name);
+  bad_case_check(env, &cases[_i], expand, expand_body);
 }
 END_TEST
 

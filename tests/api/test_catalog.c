@@ -11,14 +11,8 @@
 #include <unistd.h>
 
 static harness_env *env;
-static int tag_counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
-
-static const char *new_key(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++tag_counter);
-}
 
 static harness_response *post(const char *path, const char *body)
 {
@@ -169,7 +163,7 @@ static bool problem_message_has(const harness_response *r, const char *field, co
 
 START_TEST(test_unit_create_get_and_fields)
 {
-  const char *key = new_key("unit");
+  const char *key = harness_tag("unit");
   harness_response *c =
       post("/v1/business-units", harness_fmt("{\"key\":\"%s\",\"name\":\"Software\"}", key));
   harness_assert_status(c, 201);
@@ -187,7 +181,7 @@ END_TEST
 
 START_TEST(test_unit_duplicate_key_is_409)
 {
-  const char *key = new_key("dup");
+  const char *key = harness_tag("dup");
   create_unit(key);
   harness_assert_problem(
       post("/v1/business-units", harness_fmt("{\"key\":\"%s\",\"name\":\"again\"}", key)), 409,
@@ -211,7 +205,7 @@ END_TEST
 
 START_TEST(test_unit_patch_name_version_and_preconditions)
 {
-  const char *key = new_key("patch");
+  const char *key = harness_tag("patch");
   const char *path = harness_fmt("/v1/business-units/%s", key);
   create_unit(key);
   harness_response *r = patch(path, NULL, "{\"name\":\"Renamed\"}");
@@ -234,7 +228,7 @@ END_TEST
 
 START_TEST(test_unit_delete_and_in_use)
 {
-  const char *key = new_key("del"), *prod = new_key("delprod");
+  const char *key = harness_tag("del"), *prod = harness_tag("delprod");
   create_unit(key);
   create_product(prod, key, "fam", 1);
   harness_response *r = del(harness_fmt("/v1/business-units/%s", key));
@@ -250,7 +244,7 @@ END_TEST
 
 START_TEST(test_unit_in_use_lists_at_most_20_products)
 {
-  const char *key = new_key("many");
+  const char *key = harness_tag("many");
   create_unit(key);
   for (int i = 0; i < 23; i++)
     create_product(harness_fmt("%s-p%02d", key, i), key, "fam", 1);
@@ -266,7 +260,7 @@ END_TEST
 
 START_TEST(test_unit_list_pages_by_key_in_byte_order)
 {
-  const char *prefix = new_key("Z-list");
+  const char *prefix = harness_tag("Z-list");
   const char *suffixes[] = {"b", "A", "a", "B", "_", "0", "a.b"};
   for (size_t i = 0; i < 7; i++)
     create_unit(harness_fmt("%s%s", prefix, suffixes[i]));
@@ -287,7 +281,7 @@ END_TEST
 
 START_TEST(test_product_defaults_and_fields)
 {
-  const char *unit = new_key("pu"), *key = new_key("prod");
+  const char *unit = harness_tag("pu"), *key = harness_tag("prod");
   create_unit(unit);
   harness_response *c =
       post("/v1/products", harness_fmt("{\"key\":\"%s\",\"name\":\"Std\",\"business_unit\":\"%s\","
@@ -310,7 +304,7 @@ END_TEST
 
 START_TEST(test_product_round_trips_every_field)
 {
-  const char *unit = new_key("pu"), *key = new_key("prem");
+  const char *unit = harness_tag("pu"), *key = harness_tag("prem");
   create_unit(unit);
   harness_response *c =
       post("/v1/products",
@@ -338,7 +332,8 @@ END_TEST
 
 START_TEST(test_product_margin_follows_the_setting_when_null)
 {
-  const char *unit = new_key("mu"), *follow = new_key("follow"), *fixed = new_key("fixed");
+  const char *unit = harness_tag("mu"), *follow = harness_tag("follow"),
+             *fixed = harness_tag("fixed");
   create_unit(unit);
   create_product(follow, unit, "m", 1);
   harness_assert_status(
@@ -372,7 +367,7 @@ END_TEST
 
 START_TEST(test_product_patch_merges_and_checks)
 {
-  const char *unit = new_key("pp"), *unit2 = new_key("pp2"), *key = new_key("pat");
+  const char *unit = harness_tag("pp"), *unit2 = harness_tag("pp2"), *key = harness_tag("pat");
   const char *path = harness_fmt("/v1/products/%s", key);
   create_unit(unit);
   create_unit(unit2);
@@ -397,7 +392,7 @@ END_TEST
 
 START_TEST(test_product_list_filters_and_pages)
 {
-  const char *unit = new_key("lf"), *other = new_key("lf-other");
+  const char *unit = harness_tag("lf"), *other = harness_tag("lf-other");
   create_unit(unit);
   create_unit(other);
   for (int i = 0; i < 5; i++)
@@ -416,7 +411,7 @@ END_TEST
 
 START_TEST(test_product_in_use_names_the_counts)
 {
-  const char *unit = new_key("iu"), *key = new_key("used");
+  const char *unit = harness_tag("iu"), *key = harness_tag("used");
   create_unit(unit);
   create_product(key, unit, "fam", 1);
   sql_deal("new_business", "lead", key);
@@ -486,7 +481,7 @@ END_TEST
 
 START_TEST(test_pipeline_create_defaults_and_positions)
 {
-  const char *key = new_key("pl");
+  const char *key = harness_tag("pl");
   harness_response *r = post(
       "/v1/pipelines",
       harness_fmt(
@@ -562,7 +557,7 @@ END_TEST
 
 START_TEST(test_pipeline_patch_replaces_stages_by_key)
 {
-  const char *key = new_key("rep");
+  const char *key = harness_tag("rep");
   const char *path = harness_fmt("/v1/pipelines/%s", key);
   create_pipeline(key);
   sql_deal(key, "a", NULL);
@@ -596,7 +591,7 @@ END_TEST
 
 START_TEST(test_pipeline_stage_holding_deals_cannot_go_or_change_state)
 {
-  const char *key = new_key("hold");
+  const char *key = harness_tag("hold");
   const char *path = harness_fmt("/v1/pipelines/%s", key);
   create_pipeline(key);
   sql_deal(key, "a", NULL);
@@ -627,7 +622,7 @@ END_TEST
 
 START_TEST(test_pipeline_patch_preconditions_and_key)
 {
-  const char *key = new_key("pre");
+  const char *key = harness_tag("pre");
   const char *path = harness_fmt("/v1/pipelines/%s", key);
   create_pipeline(key);
   const char *stale[] = {"If-Match: \"7\"", NULL};
@@ -657,7 +652,7 @@ static void *patch_in_thread(void *arg)
 
 START_TEST(test_pipeline_stage_removal_sees_a_deal_committed_while_it_waits)
 {
-  const char *key = new_key("race");
+  const char *key = harness_tag("race");
   create_pipeline(key);
   long long customer = sql_customer();
   PGconn *c = harness_db_connect(env->db);
@@ -687,7 +682,7 @@ END_TEST
 
 START_TEST(test_pipeline_delete_with_and_without_deals)
 {
-  const char *busy = new_key("busy"), *idle = new_key("idle");
+  const char *busy = harness_tag("busy"), *idle = harness_tag("idle");
   create_pipeline(busy);
   create_pipeline(idle);
   sql_deal(busy, "w", NULL);
@@ -705,8 +700,8 @@ END_TEST
 
 START_TEST(test_pipeline_list_by_key_with_paging)
 {
-  create_pipeline(new_key("A-list"));
-  create_pipeline(new_key("z-list"));
+  create_pipeline(harness_tag("A-list"));
+  create_pipeline(harness_tag("z-list"));
   int pages;
   json_t *all = list_all("/v1/pipelines", "", 2, &pages);
   ck_assert_int_eq(json_array_size(all),

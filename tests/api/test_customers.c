@@ -3,20 +3,12 @@
  * with names and tags of their own. */
 #include "harness.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static harness_env *env;
-static int tag_counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
-
-static const char *new_tag(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++tag_counter);
-}
 
 static harness_response *post(const char *path, const char *body)
 {
@@ -348,7 +340,7 @@ END_TEST
 
 START_TEST(test_list_pages_without_gaps_or_duplicates)
 {
-  const char *tag = new_tag("paging");
+  const char *tag = harness_tag("paging");
   long long ids[25];
   batch_create(tag, tag, 25, ids);
   int pages;
@@ -363,7 +355,7 @@ END_TEST
 START_TEST(test_list_orders_every_customer_by_id)
 {
   long long ids[3];
-  batch_create(new_tag("order"), "order", 3, ids);
+  batch_create(harness_tag("order"), "order", 3, ids);
   json_t *all = list_all("", 13, NULL);
   ck_assert_int_eq(json_array_size(all), count_rows("archived_at IS NULL"));
   for (size_t i = 1; i < json_array_size(all); i++)
@@ -375,7 +367,7 @@ END_TEST
 
 START_TEST(test_list_last_page_has_no_paging)
 {
-  const char *tag = new_tag("lastpage");
+  const char *tag = harness_tag("lastpage");
   long long ids[2];
   batch_create(tag, tag, 2, ids);
   harness_response *r = get(harness_fmt("/v1/customers?industry=%s&limit=2", tag));
@@ -387,7 +379,7 @@ END_TEST
 
 START_TEST(test_list_default_limit_is_100)
 {
-  const char *tag = new_tag("deflimit");
+  const char *tag = harness_tag("deflimit");
   long long ids[101];
   batch_create(tag, tag, 101, ids);
   harness_response *r = get(harness_fmt("/v1/customers?industry=%s", tag));
@@ -408,7 +400,7 @@ END_TEST
 
 START_TEST(test_list_filters_by_industry)
 {
-  const char *tag = new_tag("ind");
+  const char *tag = harness_tag("ind");
   long long in = create_id(harness_fmt("{\"name\":\"Ind A\",\"industry\":\"%s\"}", tag));
   long long out = create_id(harness_fmt("{\"name\":\"Ind B\",\"industry\":\"%s-x\"}", tag));
   json_t *all = list_all(harness_fmt("industry=%s", tag), 1000, NULL);
@@ -446,7 +438,7 @@ END_TEST
 
 START_TEST(test_list_filters_by_acquisition_channel)
 {
-  const char *tag = new_tag("chan");
+  const char *tag = harness_tag("chan");
   long long in =
       create_id(harness_fmt("{\"name\":\"Chan A\",\"acquisition_channel\":\"%s\"}", tag));
   long long out = create_id("{\"name\":\"Chan B\",\"acquisition_channel\":\"other\"}");
@@ -468,7 +460,7 @@ END_TEST
 
 START_TEST(test_list_filters_combine)
 {
-  const char *tag = new_tag("combo");
+  const char *tag = harness_tag("combo");
   long long both =
       create_id(harness_fmt("{\"name\":\"Combo A\",\"industry\":\"%s\",\"country\":\"CH\"}", tag));
   long long one =
@@ -506,7 +498,7 @@ END_TEST
 
 START_TEST(test_list_cursor_survives_archiving_the_last_seen_customer)
 {
-  const char *tag = new_tag("cursor");
+  const char *tag = harness_tag("cursor");
   long long ids[5];
   batch_create(tag, tag, 5, ids);
   harness_response *p1 = get(harness_fmt("/v1/customers?industry=%s&limit=2", tag));
@@ -657,52 +649,14 @@ START_TEST(test_patch_missing_customer_is_404_even_with_if_match)
 }
 END_TEST
 
-/* Sends the same-shaped request twice at once (from two threads). */
-struct racer {
-  pthread_barrier_t *barrier;
-  const char *method, *path, *header, *body;
-  harness_response *r;
-};
-
-static void *race_one(void *arg)
-{
-  struct racer *x = arg;
-  const char *h[] = {x->header, NULL};
-  pthread_barrier_wait(x->barrier);
-  x->r = harness_call(env, "write", x->method, x->path, h, x->body);
-  return NULL;
-}
-
-static void race(const char *method, const char *path, const char *header, const char *body_a,
-                 const char *body_b, harness_response **ra, harness_response **rb)
-{
-  pthread_barrier_t barrier;
-  pthread_barrier_init(&barrier, NULL, 2);
-  struct racer a = {&barrier, method, path, header, body_a, NULL};
-  struct racer b = {&barrier, method, path, header, body_b, NULL};
-  pthread_t ta, tb;
-  pthread_create(&ta, NULL, race_one, &a);
-  pthread_create(&tb, NULL, race_one, &b);
-  pthread_join(ta, NULL);
-  pthread_join(tb, NULL);
-  pthread_barrier_destroy(&barrier);
-  *ra = a.r;
-  *rb = b.r;
-}
-
-static bool one_each(const harness_response *a, const harness_response *b, long x, long y)
-{
-  return (a->status == x && b->status == y) || (a->status == y && b->status == x);
-}
-
 START_TEST(test_concurrent_patches_with_one_if_match_one_wins)
 {
   for (int round = 0; round < 5; round++) {
     long long id = create_id(harness_fmt("{\"name\":\"Race %d\"}", round));
     harness_response *a, *b;
-    race("PATCH", harness_fmt("/v1/customers/%lld", id), "If-Match: \"1\"", "{\"country\":\"AA\"}",
-         "{\"country\":\"BB\"}", &a, &b);
-    ck_assert_msg(one_each(a, b, 200, 412),
+    harness_race(env, "PATCH", harness_fmt("/v1/customers/%lld", id), "If-Match: \"1\"",
+                 "{\"country\":\"AA\"}", "{\"country\":\"BB\"}", &a, &b);
+    ck_assert_msg(harness_one_each(a, b, 200, 412),
                   "round %d: statuses %ld and %ld, expected one 200 and one 412 (%s / %s)", round,
                   a->status, b->status, a->body, b->body);
     harness_response *winner = a->status == 200 ? a : b;
@@ -718,9 +672,9 @@ START_TEST(test_concurrent_creates_with_one_external_id_one_wins)
   for (int round = 0; round < 5; round++) {
     const char *body = harness_fmt("{\"name\":\"Twin\",\"external_id\":\"twin-%d\"}", round);
     harness_response *a, *b;
-    race("POST", "/v1/customers", NULL, body, body, &a, &b);
-    ck_assert_msg(one_each(a, b, 201, 409), "round %d: statuses %ld and %ld (%s / %s)", round,
-                  a->status, b->status, a->body, b->body);
+    harness_race(env, "POST", "/v1/customers", NULL, body, body, &a, &b);
+    ck_assert_msg(harness_one_each(a, b, 201, 409), "round %d: statuses %ld and %ld (%s / %s)",
+                  round, a->status, b->status, a->body, b->body);
     harness_assert_problem(a->status == 409 ? a : b, 409, NULL);
     ck_assert_int_eq(count_rows(harness_fmt("external_id = 'twin-%d'", round)), 1);
   }
@@ -732,9 +686,9 @@ START_TEST(test_concurrent_puts_of_one_new_external_id_create_once)
   for (int round = 0; round < 5; round++) {
     const char *path = harness_fmt("/v1/customers/external/twin-put-%d", round);
     harness_response *a, *b;
-    race("PUT", path, NULL, "{\"name\":\"Put A\"}", "{\"name\":\"Put B\"}", &a, &b);
-    ck_assert_msg(one_each(a, b, 201, 200), "round %d: statuses %ld and %ld (%s / %s)", round,
-                  a->status, b->status, a->body, b->body);
+    harness_race(env, "PUT", path, NULL, "{\"name\":\"Put A\"}", "{\"name\":\"Put B\"}", &a, &b);
+    ck_assert_msg(harness_one_each(a, b, 201, 200), "round %d: statuses %ld and %ld (%s / %s)",
+                  round, a->status, b->status, a->body, b->body);
     ck_assert_int_eq(harness_json_int(a, "id"), harness_json_int(b, "id"));
     ck_assert_int_eq(count_rows(harness_fmt("external_id = 'twin-put-%d'", round)), 1);
   }
@@ -747,7 +701,7 @@ START_TEST(test_concurrent_idempotent_posts_create_one_row)
     const char *header = harness_fmt("Idempotency-Key: idem-race-%d", round);
     const char *body = harness_fmt("{\"name\":\"Idem race\",\"industry\":\"idem-race-%d\"}", round);
     harness_response *a, *b;
-    race("POST", "/v1/customers", header, body, body, &a, &b);
+    harness_race(env, "POST", "/v1/customers", header, body, body, &a, &b);
     ck_assert_msg(
         (a->status == 201 || a->status == 409) && (b->status == 201 || b->status == 409) &&
             (a->status == 201 || b->status == 201),
@@ -979,7 +933,7 @@ START_TEST(test_batch_of_1000_inputs_is_accepted)
 {
   long long *ids = calloc(1000, sizeof *ids);
   harness_own(ids, free);
-  batch_create(new_tag("b1000"), "b1000", 1000, ids);
+  batch_create(harness_tag("b1000"), "b1000", 1000, ids);
   for (int i = 1; i < 1000; i++)
     ck_assert_int_gt(ids[i], ids[i - 1]);
 }

@@ -5,15 +5,12 @@
  * customers of its own.  Products come from SQL (their API belongs to another module). */
 #include "harness.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define TODAY "2026-06-15"
 
 static harness_env *env;
-static int counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
 
@@ -47,18 +44,13 @@ static harness_response *get_deal(long long id)
 /* A new live customer; its external id is "dc-<pid>-<n>" (into ext when not NULL). */
 static long long new_customer(const char **ext)
 {
-  const char *e = harness_fmt("dc-%d-%d", (int)getpid(), ++counter);
+  const char *e = harness_tag("dc");
   harness_response *r =
       post("/v1/customers", harness_fmt("{\"name\":\"Deal customer\",\"external_id\":\"%s\"}", e));
   harness_assert_status(r, 201);
   if (ext)
     *ext = e;
   return harness_json_int(r, "id");
-}
-
-static const char *new_tag(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++counter);
 }
 
 /* Creates a deal from body (asserting 201). */
@@ -629,43 +621,6 @@ START_TEST(test_patch_with_stale_if_match_or_version_is_412)
 }
 END_TEST
 
-struct racer {
-  pthread_barrier_t *barrier;
-  const char *method, *path, *header, *body;
-  harness_response *r;
-};
-
-static void *race_one(void *arg)
-{
-  struct racer *x = arg;
-  const char *h[] = {x->header, NULL};
-  pthread_barrier_wait(x->barrier);
-  x->r = harness_call(env, "write", x->method, x->path, h, x->body);
-  return NULL;
-}
-
-static void race(const char *method, const char *path, const char *header, const char *body_a,
-                 const char *body_b, harness_response **ra, harness_response **rb)
-{
-  pthread_barrier_t barrier;
-  pthread_barrier_init(&barrier, NULL, 2);
-  struct racer a = {&barrier, method, path, header, body_a, NULL};
-  struct racer b = {&barrier, method, path, header, body_b, NULL};
-  pthread_t ta, tb;
-  pthread_create(&ta, NULL, race_one, &a);
-  pthread_create(&tb, NULL, race_one, &b);
-  pthread_join(ta, NULL);
-  pthread_join(tb, NULL);
-  pthread_barrier_destroy(&barrier);
-  *ra = a.r;
-  *rb = b.r;
-}
-
-static bool one_each(const harness_response *a, const harness_response *b, long x, long y)
-{
-  return (a->status == x && b->status == y) || (a->status == y && b->status == x);
-}
-
 START_TEST(test_concurrent_patches_with_one_if_match_one_wins)
 {
   long long c = new_customer(NULL);
@@ -673,10 +628,10 @@ START_TEST(test_concurrent_patches_with_one_if_match_one_wins)
     long long id =
         create_id(harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"new_business\"}", c));
     harness_response *a, *b;
-    race("PATCH", harness_fmt("/v1/deals/%lld", id), "If-Match: \"1\"", "{\"stage\":\"won\"}",
-         "{\"stage\":\"lost\"}", &a, &b);
-    ck_assert_msg(one_each(a, b, 200, 412), "round %d: statuses %ld and %ld (%s / %s)", round,
-                  a->status, b->status, a->body, b->body);
+    harness_race(env, "PATCH", harness_fmt("/v1/deals/%lld", id), "If-Match: \"1\"",
+                 "{\"stage\":\"won\"}", "{\"stage\":\"lost\"}", &a, &b);
+    ck_assert_msg(harness_one_each(a, b, 200, 412), "round %d: statuses %ld and %ld (%s / %s)",
+                  round, a->status, b->status, a->body, b->body);
     harness_response *winner = a->status == 200 ? a : b;
     harness_response *now = get_deal(id);
     assert_int(now, "version", 2);
@@ -690,14 +645,15 @@ START_TEST(test_concurrent_puts_of_one_new_external_id_create_once)
 {
   long long c = new_customer(NULL);
   for (int round = 0; round < 5; round++) {
-    const char *ext = new_tag("race-put");
+    const char *ext = harness_tag("race-put");
     const char *path = harness_fmt("/v1/deals/external/%s", ext);
     harness_response *a, *b;
-    race("PUT", path, NULL,
-         harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":1}", c),
-         harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":2}", c), &a, &b);
-    ck_assert_msg(one_each(a, b, 201, 200), "round %d: statuses %ld and %ld (%s / %s)", round,
-                  a->status, b->status, a->body, b->body);
+    harness_race(env, "PUT", path, NULL,
+                 harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":1}", c),
+                 harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"amount\":2}", c), &a,
+                 &b);
+    ck_assert_msg(harness_one_each(a, b, 201, 200), "round %d: statuses %ld and %ld (%s / %s)",
+                  round, a->status, b->status, a->body, b->body);
     ck_assert_int_eq(harness_json_int(a, "id"), harness_json_int(b, "id"));
     ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)),
                      1);
@@ -709,13 +665,13 @@ START_TEST(test_concurrent_creates_with_one_external_id_one_wins)
 {
   long long c = new_customer(NULL);
   for (int round = 0; round < 5; round++) {
-    const char *ext = new_tag("race-post");
+    const char *ext = harness_tag("race-post");
     const char *body = harness_fmt(
         "{\"customer_id\":%lld,\"pipeline\":\"renewal\",\"external_id\":\"%s\"}", c, ext);
     harness_response *a, *b;
-    race("POST", "/v1/deals", NULL, body, body, &a, &b);
-    ck_assert_msg(one_each(a, b, 201, 409), "round %d: statuses %ld and %ld (%s / %s)", round,
-                  a->status, b->status, a->body, b->body);
+    harness_race(env, "POST", "/v1/deals", NULL, body, body, &a, &b);
+    ck_assert_msg(harness_one_each(a, b, 201, 409), "round %d: statuses %ld and %ld (%s / %s)",
+                  round, a->status, b->status, a->body, b->body);
     harness_assert_problem(a->status == 409 ? a : b, 409, "external_id");
     ck_assert_int_eq(count(harness_fmt("SELECT count(*) FROM deals WHERE external_id = '%s'", ext)),
                      1);
@@ -790,7 +746,7 @@ START_TEST(test_deals_of_archived_customers_are_hidden)
 {
   const char *ext;
   long long c = new_customer(&ext);
-  const char *dext = new_tag("arch");
+  const char *dext = harness_tag("arch");
   long long id = create_id(harness_fmt(
       "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"external_id\":\"%s\"}", c, dext));
   ck_assert_str_eq(list_ids(harness_fmt("customer_id=%lld", c), 100, NULL),
@@ -920,7 +876,7 @@ END_TEST
 START_TEST(test_put_external_creates_then_replaces)
 {
   long long c = new_customer(NULL);
-  const char *ext = new_tag("put/ext");
+  const char *ext = harness_tag("put/ext");
   const char *path = harness_fmt("/v1/deals/external/%s", harness_urlenc(ext));
   harness_response *r = call("PUT", path, NULL,
                              harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\","
@@ -958,7 +914,7 @@ END_TEST
 START_TEST(test_put_external_preconditions_and_mismatch)
 {
   long long c = new_customer(NULL);
-  const char *ext = new_tag("put-pre");
+  const char *ext = harness_tag("put-pre");
   const char *path = harness_fmt("/v1/deals/external/%s", ext);
   const char *body = harness_fmt("{\"customer_id\":%lld,\"pipeline\":\"renewal\"}", c);
   const char *one[] = {"If-Match: \"1\"", NULL};
@@ -985,7 +941,7 @@ START_TEST(test_batch_results_in_input_order_with_upsert)
 {
   const char *ext;
   long long c = new_customer(&ext);
-  const char *e1 = new_tag("b"), *e2 = new_tag("b");
+  const char *e1 = harness_tag("b"), *e2 = harness_tag("b");
   long long existing = create_id(harness_fmt(
       "{\"customer_id\":%lld,\"pipeline\":\"new_business\",\"external_id\":\"%s\",\"amount\":1}", c,
       e1));
@@ -1034,10 +990,7 @@ START_TEST(test_batch_names_every_failing_index_and_writes_nothing)
   harness_assert_problem_index(r, 422, "closed_at", 4);
   harness_assert_problem_index(r, 422, "external_id", 6);
   ck_assert(!harness_problem_names(r, "", 0) && !harness_problem_names(r, "", 5));
-  json_t *errors = json_object_get(r->json, "errors");
-  for (size_t i = 1; i < json_array_size(errors); i++)
-    ck_assert_int_le(json_integer_value(json_object_get(json_array_get(errors, i - 1), "index")),
-                     json_integer_value(json_object_get(json_array_get(errors, i), "index")));
+  harness_assert_errors_by_index(r);
   ck_assert_str_eq(harness_db_digest(env->db), before);
 }
 END_TEST

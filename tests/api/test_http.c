@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 static harness_env *env;
-static int counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
 
@@ -69,11 +68,6 @@ static harness_response *request_with_key(const harness_server *srv, const char 
 {
   const char *h[] = {auth_header(key), NULL};
   return harness_request(srv, method, path, h, body, (size_t)-1);
-}
-
-static const char *unique(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++counter);
 }
 
 /* Operational endpoints --------------------------------------------------------------- */
@@ -182,7 +176,7 @@ END_TEST
 
 START_TEST(test_key_create_prints_a_key_in_contract_format)
 {
-  const char *key = harness_key_create(env->db, "read", unique("format"));
+  const char *key = harness_key_create(env->db, "read", harness_tag("format"));
   ck_assert_msg(matches(key, "^ltvd_[0-9a-f]{64}$"), "key %s is not ltvd_ + 64 hex", key);
   ck_assert_int_eq(harness_sql_int(env->db, harness_fmt("SELECT count(*) FROM api_keys WHERE "
                                                         "hash = sha256('%s'::bytea)",
@@ -196,7 +190,7 @@ START_TEST(test_key_created_while_serving_works)
   harness_assert_problem(
       call(harness_fmt("ltvd_%s", harness_repeat('a', 64)), "GET", "/v1/customers", NULL), 401,
       NULL);
-  const char *key = harness_key_create(env->db, "read", unique("late"));
+  const char *key = harness_key_create(env->db, "read", harness_tag("late"));
   long long deadline = harness_now_ms() + 1000;
   long status;
   do {
@@ -208,7 +202,7 @@ END_TEST
 
 START_TEST(test_revoked_key_stops_working_within_1_second)
 {
-  const char *name = unique("revoke");
+  const char *name = harness_tag("revoke");
   const char *key = harness_key_create(env->db, "read", name);
   harness_assert_status(call(key, "GET", "/v1/customers", NULL), 200);
   harness_sql_exec(env->db,
@@ -429,7 +423,7 @@ static json_t *log_lines_for(const char *rid)
 
 START_TEST(test_one_json_log_line_per_request)
 {
-  const char *rid = unique("logline");
+  const char *rid = harness_tag("logline");
   const char *h[] = {harness_fmt("X-Request-Id: %s", rid), NULL};
   harness_assert_status(harness_call(env, "read", "GET", "/v1/customers?limit=2", h, NULL), 200);
   json_t *lines = log_lines_for(rid);
@@ -451,7 +445,7 @@ END_TEST
 
 START_TEST(test_log_line_of_a_rejected_request)
 {
-  const char *rid = unique("log401");
+  const char *rid = harness_tag("log401");
   const char *h[] = {harness_fmt("X-Request-Id: %s", rid), NULL};
   harness_assert_status(harness_request(env->srv, "POST", "/v1/customers", h, "{}", 2), 401);
   json_t *lines = log_lines_for(rid);

@@ -4,20 +4,12 @@
  * with SQL. Tests keep out of each other's way with customers and tags of their own. */
 #include "harness.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static harness_env *env;
-static int tag_counter;
 
 /* Helpers ----------------------------------------------------------------------------- */
-
-static const char *new_tag(const char *prefix)
-{
-  return harness_fmt("%s-%d-%d", prefix, (int)getpid(), ++tag_counter);
-}
 
 static harness_response *post(const char *path, const char *body)
 {
@@ -290,7 +282,7 @@ END_TEST
 
 START_TEST(test_batch_upserts_by_customer_product_month)
 {
-  const char *ext = new_tag("mrr-ext");
+  const char *ext = harness_tag("mrr-ext");
   long long id = new_customer(ext);
   harness_assert_status(put(harness_fmt("/v1/customers/%lld/mrr/2025-05", id),
                             "{\"lines\":[{\"product\":\"rev-a\",\"mrr\":10}]}"),
@@ -321,7 +313,7 @@ END_TEST
 
 START_TEST(test_batch_with_duplicate_lines_is_422)
 {
-  const char *ext = new_tag("mrr-dup");
+  const char *ext = harness_tag("mrr-dup");
   long long id = new_customer(ext);
   const char *before = harness_db_digest(env->db);
   harness_response *r = post(
@@ -359,10 +351,7 @@ START_TEST(test_batch_with_unknown_references_names_every_index)
   harness_assert_problem_index(r, 422, "product", 2);
   harness_assert_problem_index(r, 422, "customer_external_id", 3);
   harness_assert_problem_index(r, 422, "customer_id", 4);
-  json_t *errors = json_object_get(r->json, "errors");
-  for (size_t i = 1; i < json_array_size(errors); i++)
-    ck_assert_int_le(json_integer_value(json_object_get(json_array_get(errors, i - 1), "index")),
-                     json_integer_value(json_object_get(json_array_get(errors, i), "index")));
+  harness_assert_errors_by_index(r);
   ck_assert_str_eq(harness_db_digest(env->db), before);
 }
 END_TEST
@@ -517,7 +506,7 @@ END_TEST
 START_TEST(test_replayed_event_is_a_duplicate_stored_once)
 {
   long long id = new_customer(NULL);
-  const char *event = new_tag("evt");
+  const char *event = harness_tag("evt");
   const char *body =
       signal_body(id, "meeting", harness_fmt("\"source\":\"crm\",\"event_id\":\"%s\"", event));
   harness_response *a = post("/v1/signals", body);
@@ -550,62 +539,23 @@ START_TEST(test_replayed_event_is_a_duplicate_stored_once)
 }
 END_TEST
 
-/* Sends two requests at once (from two threads). */
-struct racer {
-  pthread_barrier_t *barrier;
-  const char *method, *path, *body;
-  harness_response *r;
-};
-
-static void *race_one(void *arg)
-{
-  struct racer *x = arg;
-  pthread_barrier_wait(x->barrier);
-  x->r = harness_call(env, "write", x->method, x->path, NULL, x->body);
-  return NULL;
-}
-
-/* Runs a and b at once; their barrier is set here. */
-static void race_pair(struct racer *a, struct racer *b)
-{
-  pthread_barrier_t barrier;
-  pthread_t ta, tb;
-
-  pthread_barrier_init(&barrier, NULL, 2);
-  a->barrier = b->barrier = &barrier;
-  pthread_create(&ta, NULL, race_one, a);
-  pthread_create(&tb, NULL, race_one, b);
-  pthread_join(ta, NULL);
-  pthread_join(tb, NULL);
-  pthread_barrier_destroy(&barrier);
-}
-
-static void race(const char *method, const char *path, const char *body_a, const char *body_b,
-                 harness_response **ra, harness_response **rb)
-{
-  struct racer a = {NULL, method, path, body_a, NULL};
-  struct racer b = {NULL, method, path, body_b, NULL};
-
-  race_pair(&a, &b);
-  *ra = a.r;
-  *rb = b.r;
-}
-
 /* A signal for an external id and the customer taking that id, written at the same
  * moment: whichever commits second must see the first, so the signal always ends up
  * with its customer. */
 START_TEST(test_signal_racing_its_customer_is_attached)
 {
   for (int round = 0; round < 20; round++) {
-    const char *ext = new_tag("racing");
-    struct racer customer = {NULL, "POST", "/v1/customers",
-                             harness_fmt("{\"name\":\"Racer\",\"external_id\":\"%s\"}", ext), NULL};
-    struct racer signal = {NULL, "POST", "/v1/signals",
-                           harness_fmt("{\"customer_external_id\":\"%s\",\"type\":\"call\","
-                                       "\"occurred_at\":\"2025-04-03T00:00:00Z\"}", ext), NULL};
-    race_pair(&customer, &signal);
-    harness_assert_status(customer.r, 201);
-    harness_assert_status(signal.r, 201);
+    const char *ext = harness_tag("racing");
+    harness_response *customer, *signal;
+    harness_race_two(env, "POST", "/v1/customers",
+                     harness_fmt("{\"name\":\"Racer\",\"external_id\":\"%s\"}", ext), "POST",
+                     "/v1/signals",
+                     harness_fmt("{\"customer_external_id\":\"%s\",\"type\":\"call\","
+                                 "\"occurred_at\":\"2025-04-03T00:00:00Z\"}",
+                                 ext),
+                     NULL, &customer, &signal);
+    harness_assert_status(customer, 201);
+    harness_assert_status(signal, 201);
     ck_assert_msg(count("signals", harness_fmt("customer_external_id = '%s' AND customer_id IS "
                                                "NULL", ext)) == 0,
                   "round %d: the signal stayed unmatched beside its customer", round);
@@ -617,10 +567,10 @@ START_TEST(test_concurrent_replays_store_once)
 {
   long long id = new_customer(NULL);
   for (int round = 0; round < 8; round++) {
-    const char *event = new_tag("race");
+    const char *event = harness_tag("race");
     const char *body = signal_body(id, "call", harness_fmt("\"event_id\":\"%s\"", event));
     harness_response *a, *b;
-    race("POST", "/v1/signals", body, body, &a, &b);
+    harness_race(env, "POST", "/v1/signals", NULL, body, body, &a, &b);
     ck_assert_msg((a->status == 201 && b->status == 200) || (a->status == 200 && b->status == 201),
                   "round %d: statuses %ld and %ld (%s / %s)", round, a->status, b->status, a->body,
                   b->body);
@@ -639,7 +589,7 @@ START_TEST(test_concurrent_month_replacements_apply_one_after_the_other)
       "{\"lines\":[{\"product\":\"rev-a\",\"mrr\":2},{\"product\":\"rev-b\",\"mrr\":2}]}";
   for (int round = 0; round < 8; round++) {
     harness_response *a, *b;
-    race("PUT", path, one, two, &a, &b);
+    harness_race(env, "PUT", path, NULL, one, two, &a, &b);
     harness_assert_status(a, 200);
     harness_assert_status(b, 200);
     long long n = count("mrr_lines", harness_fmt("customer_id = %lld", id));
@@ -655,7 +605,7 @@ END_TEST
 
 START_TEST(test_unmatched_signal_is_attached_when_the_customer_appears)
 {
-  const char *ext = new_tag("later");
+  const char *ext = harness_tag("later");
   harness_response *r =
       post("/v1/signals", harness_fmt("{\"customer_external_id\":\"%s\",\"type\":\"usage\","
                                       "\"value\":0.5,\"occurred_at\":\"2025-04-02T00:00:00Z\"}",
@@ -689,7 +639,7 @@ END_TEST
 
 START_TEST(test_unmatched_signals_join_a_customer_patched_to_their_external_id)
 {
-  const char *ext = new_tag("patched");
+  const char *ext = harness_tag("patched");
   long long id = new_customer(NULL);
   for (int i = 0; i < 3; i++)
     harness_assert_status(
@@ -714,7 +664,7 @@ END_TEST
 START_TEST(test_batch_answers_each_status_in_input_order)
 {
   long long id = new_customer(NULL);
-  const char *tag = new_tag("sb");
+  const char *tag = harness_tag("sb");
   harness_assert_status(
       post("/v1/signals", signal_body(id, "call", harness_fmt("\"event_id\":\"%s-old\"", tag))),
       201);
@@ -768,7 +718,7 @@ END_TEST
 START_TEST(test_signal_batch_of_1000_inputs_is_accepted)
 {
   long long id = new_customer(NULL);
-  const char *tag = new_tag("sb1000");
+  const char *tag = harness_tag("sb1000");
   json_t *inputs = json_array();
   for (int i = 0; i < 1000; i++)
     json_array_append_new(inputs,
@@ -790,7 +740,7 @@ END_TEST
 START_TEST(test_list_filters_by_type_source_and_customer)
 {
   long long a = new_customer(NULL), b = new_customer(NULL);
-  const char *src = new_tag("src");
+  const char *src = harness_tag("src");
   for (int i = 0; i < 5; i++)
     harness_assert_status(post("/v1/signals", signal_body(a, i % 2 ? "call" : "meeting",
                                                           harness_fmt("\"source\":\"%s\"", src))),
