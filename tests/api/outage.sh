@@ -17,9 +17,14 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "outage: FAIL: $*" >&2; exit 1; }
 
+trap 'echo "outage: FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 pg_init "$dir" >/dev/null
-port=$(pg_free_port $((33000 + RANDOM % 8000)))
-pg_start "$dir" "$port" -c fsync=off >/dev/null
+# a port found free may be taken before the cluster binds it (other test runs): retry
+for try in 1 2 3 4 5; do
+  port=$(pg_free_port $((33000 + RANDOM % 8000)))
+  pg_start "$dir" "$port" -c fsync=off >/dev/null 2>&1 && break
+  [ "$try" -lt 5 ] || fail "PostgreSQL did not start"
+done
 "$(pg_bindir)/psql" -X -q "$(pg_conninfo "$dir" "$port")" -c "CREATE DATABASE ltvd" >/dev/null
 export LTVD_DATABASE_URL
 LTVD_DATABASE_URL=$(pg_conninfo "$dir" "$port" ltvd)
