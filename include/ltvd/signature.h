@@ -40,8 +40,8 @@ void ltvd_signature_compute(const char *secret, int64_t t, const void *body, siz
                             unsigned char mac[32]);
 
 /* True when some v1 of sig equals the HMAC under secret (compared in constant time). */
-bool ltvd_signature_matches(const struct ltvd_signature *sig, const char *secret,
-                            const void *body, size_t len);
+bool ltvd_signature_matches(const struct ltvd_signature *sig, const char *secret, const void *body,
+                            size_t len);
 
 /* The header value a sender puts on body at time t. */
 void ltvd_signature_header(const char *secret, int64_t t, const void *body, size_t len,

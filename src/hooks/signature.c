@@ -30,7 +30,7 @@ static bool decode_mac(const char *s, size_t n, unsigned char out[32])
     int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return false;
-    out[i] = (unsigned char) (hi << 4 | lo);
+    out[i] = (unsigned char)(hi << 4 | lo);
   }
   return true;
 }
@@ -56,7 +56,7 @@ static bool parse_element(const char *s, size_t n, struct ltvd_signature *out, b
   const char *eq = memchr(s, '=', n);
   if (eq == NULL || eq == s)
     return false;
-  size_t klen = (size_t) (eq - s), vlen = n - klen - 1;
+  size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
   const char *v = eq + 1;
   if (klen == 1 && s[0] == 't') {
     if (*have_t || !parse_t(v, vlen, &out->t))
@@ -79,7 +79,7 @@ bool ltvd_signature_parse(const char *header, struct ltvd_signature *out)
     return false;
   for (const char *p = header;;) {
     const char *comma = strchr(p, ',');
-    size_t n = comma ? (size_t) (comma - p) : strlen(p);
+    size_t n = comma ? (size_t)(comma - p) : strlen(p);
     if (!parse_element(p, n, out, &have_t))
       return false;
     if (comma == NULL)
@@ -102,23 +102,21 @@ void ltvd_signature_compute(const char *secret, int64_t t, const void *body, siz
   int n = snprintf(prefix, sizeof prefix, "%" PRId64 ".", t);
   size_t mac_len = 0;
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
       OSSL_PARAM_construct_end()};
   EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 
-  if (ctx == NULL ||
-      !EVP_MAC_init(ctx, (const unsigned char *) secret, strlen(secret), params) ||
-      !EVP_MAC_update(ctx, (const unsigned char *) prefix, (size_t) n) ||
-      !EVP_MAC_update(ctx, body, len) || !EVP_MAC_final(ctx, mac, &mac_len, 32) ||
-      mac_len != 32)
+  if (ctx == NULL || !EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) ||
+      !EVP_MAC_update(ctx, (const unsigned char *)prefix, (size_t)n) ||
+      !EVP_MAC_update(ctx, body, len) || !EVP_MAC_final(ctx, mac, &mac_len, 32) || mac_len != 32)
     abort(); /* only a broken libcrypto gets here */
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(hmac);
 }
 
-bool ltvd_signature_matches(const struct ltvd_signature *sig, const char *secret,
-                            const void *body, size_t len)
+bool ltvd_signature_matches(const struct ltvd_signature *sig, const char *secret, const void *body,
+                            size_t len)
 {
   unsigned char mac[32];
   bool match = false;

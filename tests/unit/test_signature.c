@@ -88,8 +88,7 @@ START_TEST(malformed_headers_are_refused)
       "t 1700000000,v1=" MAC,
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    ck_assert_msg(verify(bad[i], SECRET, T) == LTVD_SIGNATURE_MALFORMED, "accepted \"%s\"",
-                  bad[i]);
+    ck_assert_msg(verify(bad[i], SECRET, T) == LTVD_SIGNATURE_MALFORMED, "accepted \"%s\"", bad[i]);
   ck_assert_int_eq(verify(NULL, SECRET, T), LTVD_SIGNATURE_MISSING);
 }
 END_TEST
@@ -108,12 +107,12 @@ START_TEST(any_of_several_v1_may_match)
   char upper[] = "t=1700000000,v1=" MAC;
   for (char *p = upper; *p; p++)
     if (*p >= 'a' && *p <= 'f')
-      *p = (char) (*p - 'a' + 'A');
+      *p = (char)(*p - 'a' + 'A');
   ck_assert_int_eq(verify(upper, SECRET, T), LTVD_SIGNATURE_OK);
   /* eight v1 values at most */
-  size_t n = (size_t) snprintf(h, sizeof h, "t=1700000000");
+  size_t n = (size_t)snprintf(h, sizeof h, "t=1700000000");
   for (int i = 0; i < LTVD_SIGNATURE_MAX_V1; i++)
-    n += (size_t) snprintf(h + n, sizeof h - n, ",v1=%s", i == 7 ? MAC : other);
+    n += (size_t)snprintf(h + n, sizeof h - n, ",v1=%s", i == 7 ? MAC : other);
   ck_assert_uint_lt(n, sizeof h);
   ck_assert_int_eq(verify(h, SECRET, T), LTVD_SIGNATURE_OK);
   char more[2048];
@@ -132,9 +131,9 @@ START_TEST(rotated_secret_is_tried_too)
   const char *expired[] = {"new-secret", NULL};
   ck_assert_int_eq(ltvd_signature_verify(h, expired, 2, BODY, strlen(BODY), T),
                    LTVD_SIGNATURE_MISMATCH);
-  ck_assert_int_eq(ltvd_signature_verify(signed_header("new-secret", T), secrets, 2, BODY,
-                                         strlen(BODY), T),
-                   LTVD_SIGNATURE_OK);
+  ck_assert_int_eq(
+      ltvd_signature_verify(signed_header("new-secret", T), secrets, 2, BODY, strlen(BODY), T),
+      LTVD_SIGNATURE_OK);
 }
 END_TEST
 
