@@ -34,6 +34,9 @@ struct ltvd_route {
   bool json_body;      /* the body must be a JSON object, parsed into r->json */
   size_t max_body;     /* 0: 1 MiB */
   bool no_db;          /* never touches the database (liveness must not wait on it) */
+  ltvd_handler verify; /* scope NONE routes that prove the caller otherwise (a hook's
+                          signature over the body): runs with the body in hand, before
+                          it is parsed; 0 to go on, else the status it replied */
 };
 
 extern const struct ltvd_route ltvd_routes[];

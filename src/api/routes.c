@@ -7,6 +7,7 @@
 #include "ltvd/catalog.h"
 #include "ltvd/customers.h"
 #include "ltvd/deals.h"
+#include "ltvd/hooks.h"
 #include "ltvd/http.h"
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
@@ -91,6 +92,20 @@ const struct ltvd_route ltvd_routes[] = {
      .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN, .json_body = true},
     {.method = "DELETE", .path = "/v1/api-keys/{id}", .handler = ltvd_api_api_keys_delete,
      .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN},
+
+    {.method = "GET", .path = "/v1/hook-sources", .handler = ltvd_api_hook_sources_list,
+     .scope = LTVD_SCOPE_ADMIN, .query = "limit,after"},
+    {.method = "POST", .path = "/v1/hook-sources", .handler = ltvd_api_hook_sources_create,
+     .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN, .json_body = true},
+    {.method = "GET", .path = "/v1/hook-sources/{name}", .handler = ltvd_api_hook_sources_get,
+     .scope = LTVD_SCOPE_ADMIN},
+    {.method = "DELETE", .path = "/v1/hook-sources/{name}",
+     .handler = ltvd_api_hook_sources_delete, .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN},
+    {.method = "POST", .path = "/v1/hook-sources/{name}/rotate",
+     .handler = ltvd_api_hook_sources_rotate, .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN},
+    /* no key: the signature over the body is the credential (SPEC section 6) */
+    {.method = "POST", .path = "/v1/hooks/{name}", .handler = ltvd_api_hooks_receive,
+     .verify = ltvd_api_hooks_verify, .tx = LTVD_TX_DATA, .json_body = true},
 
     READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
     {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,

@@ -334,16 +334,18 @@ static int run_write(struct ltvd_req *r)
   return status;
 }
 
-static int run_read(struct ltvd_req *r)
+/* Runs a handler that only reads (or a verify step), once more on a fresh connection
+ * when a stale socket failed it. */
+static int run_read(struct ltvd_req *r, ltvd_handler handler)
 {
-  int status = r->route->handler(r);
+  int status = handler(r);
 
   if (status == 503 && ltvd_db_last_error() == LTVD_DB_CONNECTION) {
     bool was_fresh = ltvd_db_thread_conn_fresh();
     ltvd_db_thread_conn_reset();
     if (!was_fresh && (r->db = ltvd_db_thread_conn()) != NULL) {
       ltvd_reply_reset(r);
-      status = r->route->handler(r); /* reads are safe to repeat */
+      status = handler(r); /* reads are safe to repeat */
     }
   }
   return status;
@@ -415,11 +417,17 @@ static int dispatch(struct request *q)
     return ltvd_problem(r, 413, "the body exceeds %zu bytes", q->body_cap);
   if ((status = decode_params(r)) || (status = parse_query(r)))
     return status;
+  if (rt->verify) { /* a signature covers the body: checked once its size is known */
+    if (r->db == NULL)
+      return ltvd_problem(r, 503, "the database is unavailable; retry shortly");
+    if ((status = run_read(r, rt->verify)))
+      return status;
+  }
   if (rt->json_body && (status = parse_body(r)))
     return status;
   if (r->db == NULL && rt->scope != LTVD_SCOPE_NONE)
     return ltvd_problem(r, 503, "the database is unavailable; retry shortly");
-  return rt->tx == LTVD_TX_NONE ? run_read(r) : run_write(r);
+  return rt->tx == LTVD_TX_NONE ? run_read(r, rt->handler) : run_write(r);
 }
 
 static void log_request(struct request *q)
