@@ -8,6 +8,7 @@
 #include "ltvd/customers.h"
 #include "ltvd/deals.h"
 #include "ltvd/http.h"
+#include "ltvd/import.h"
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
 
@@ -91,6 +92,9 @@ const struct ltvd_route ltvd_routes[] = {
      .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN, .json_body = true},
     {.method = "DELETE", .path = "/v1/api-keys/{id}", .handler = ltvd_api_api_keys_delete,
      .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_PLAIN},
+
+    {.method = "POST", .path = "/v1/import/{kind}", .handler = ltvd_api_import,
+     .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA, .max_body = 10 * 1024 * 1024},
 
     READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
     {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,
