@@ -9,7 +9,8 @@
 
 /* Called for each record (empty lines are skipped): its n fields, NUL-terminated and
  * valid until the call returns, and the offset in the whole input just past the byte
- * that ended it (for CRLF the CR: a split there leaves a blank line, which is skipped). A non-zero return stops the parse and is handed back by feed/finish. */
+ * that ended it (for CRLF the CR: a split there leaves a blank line, which is skipped). A non-zero
+ * return stops the parse and is handed back by feed/finish. */
 typedef int (*ltvd_csv_record_fn)(void *ctx, char **fields, size_t n, uint64_t end);
 
 enum { LTVD_CSV_SYNTAX = -1 }; /* returned by feed/finish on malformed input */
@@ -18,12 +19,12 @@ struct ltvd_csv {
   ltvd_csv_record_fn fn;
   void *ctx;
   int state;
-  bool quoted;       /* the current field was quoted */
-  uint64_t offset;   /* bytes consumed so far */
-  uint64_t line;     /* physical line of the current byte, 1-based */
-  char *buf;         /* the current record's fields, NUL-separated */
+  bool quoted;     /* the current field was quoted */
+  uint64_t offset; /* bytes consumed so far */
+  uint64_t line;   /* physical line of the current byte, 1-based */
+  char *buf;       /* the current record's fields, NUL-separated */
   size_t len, cap;
-  size_t *starts;    /* where each field of the current record begins in buf */
+  size_t *starts; /* where each field of the current record begins in buf */
   char **fields;
   size_t n, fcap;
   const char *error; /* the reason of LTVD_CSV_SYNTAX */

@@ -38,8 +38,7 @@ struct kind {
 };
 
 /* A signal's value is typed by its type, so its table leaves it out. */
-static const struct ltvd_field signal_value = {"value", LTVD_F_NUMBER, LTVD_NULLABLE, 0, 0,
-                                               NULL};
+static const struct ltvd_field signal_value = {"value", LTVD_F_NUMBER, LTVD_NULLABLE, 0, 0, NULL};
 
 static bool has(const json_t *in, const char *name)
 {
@@ -60,9 +59,10 @@ static int check_reference(const json_t *in, long row, json_t *errors)
   bool has_id = has(in, "customer_id");
   if (has_id != has(in, "customer_external_id"))
     return 0;
-  json_array_append_new(errors, ltvd_field_error(has_id ? "customer_external_id" : "customer_id",
-                                                 row, "give exactly one of customer_id and "
-                                                      "customer_external_id"));
+  json_array_append_new(errors,
+                        ltvd_field_error(has_id ? "customer_external_id" : "customer_id", row,
+                                         "give exactly one of customer_id and "
+                                         "customer_external_id"));
   return 1;
 }
 
@@ -71,7 +71,10 @@ static int mrr_check(const json_t *in, long row, json_t *errors)
   return ltvd_mrr_line_check(in, row, errors) + check_reference(in, row, errors);
 }
 
-static json_t *mrr_record_new(const json_t *in) { return json_deep_copy(in); }
+static json_t *mrr_record_new(const json_t *in)
+{
+  return json_deep_copy(in);
+}
 
 static int signal_check(const json_t *in, long row, json_t *errors)
 {
@@ -102,7 +105,7 @@ struct import {
   char **header;
   const struct ltvd_field **types;
   size_t n_header;
-  long row;     /* data rows read */
+  long row; /* data rows read */
   int64_t staged;
   json_t *errors;
   char *copy;
@@ -117,7 +120,8 @@ static bool keep_errors(struct import *im, json_t *own)
   size_t i;
   json_t *e;
 
-  json_array_foreach(own, i, e) {
+  json_array_foreach(own, i, e)
+  {
     if (json_array_size(im->errors) < MAX_ERRORS)
       json_array_append(im->errors, e);
   }
@@ -144,8 +148,11 @@ static void copy_text(struct import *im, const char *s, size_t n)
   size_t from = 0;
 
   for (size_t i = 0; i < n; i++) {
-    const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n"
-                    : s[i] == '\r' ? "\\r" : NULL;
+    const char *esc = s[i] == '\\'   ? "\\\\"
+                      : s[i] == '\t' ? "\\t"
+                      : s[i] == '\n' ? "\\n"
+                      : s[i] == '\r' ? "\\r"
+                                     : NULL;
     if (esc) {
       copy_put(im, s + from, i - from);
       copy_put(im, esc, 2);
@@ -165,12 +172,12 @@ static void copy_value(struct import *im, const json_t *v)
     copy_text(im, json_string_value(v), json_string_length(v));
     return;
   case JSON_INTEGER:
-    n = snprintf(buf, sizeof buf, "%lld", (long long) json_integer_value(v));
-    copy_put(im, buf, (size_t) n);
+    n = snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    copy_put(im, buf, (size_t)n);
     return;
   case JSON_REAL:
     n = snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
-    copy_put(im, buf, (size_t) n);
+    copy_put(im, buf, (size_t)n);
     return;
   case JSON_OBJECT:
   case JSON_ARRAY: {
@@ -196,7 +203,7 @@ static void stage(struct import *im, const json_t *record)
   char buf[24];
   int n = snprintf(buf, sizeof buf, "%ld", im->row);
 
-  copy_put(im, buf, (size_t) n);
+  copy_put(im, buf, (size_t)n);
   for (const char *const *c = im->columns; *c; c++) {
     json_t *v = json_object_get(record, *c);
     copy_put(im, "\t", 1);
@@ -268,10 +275,9 @@ static bool header_ok(struct import *im, char **fields, size_t n)
     const struct ltvd_field *f = field_of(im->kind, fields[i]);
     im->types[i] = f;
     if (f == NULL || (f->flags & LTVD_READONLY))
-      json_array_append_new(own, ltvd_field_error(fields[i], -1,
-                                                  f ? "is read-only"
-                                                    : "is not a column of %s imports",
-                                                  im->kind->name));
+      json_array_append_new(
+          own, ltvd_field_error(fields[i], -1, f ? "is read-only" : "is not a column of %s imports",
+                                im->kind->name));
     for (size_t k = 0; k < i; k++)
       if (strcmp(fields[i], fields[k]) == 0) {
         json_array_append_new(own, ltvd_field_error(fields[i], -1, "is a column twice"));
@@ -299,17 +305,16 @@ static int csv_record(void *ctx, char **fields, size_t n, uint64_t end)
   im->row++;
   json_t *own = json_array(), *in = json_object();
   if (n != im->n_header) {
-    json_array_append_new(own, ltvd_field_error("", im->row,
-                                                "has %zu fields where the header has %zu",
-                                                n, im->n_header));
+    json_array_append_new(
+        own,
+        ltvd_field_error("", im->row, "has %zu fields where the header has %zu", n, im->n_header));
     return take_row(im, in, own);
   }
   for (size_t i = 0; i < n; i++) {
     if (fields[i][0] == '\0')
       continue; /* an empty cell is an absent field */
     if (ltvd_utf8_length(fields[i], strlen(fields[i])) < 0)
-      json_array_append_new(own, ltvd_field_error(im->header[i], im->row,
-                                                  "is not valid UTF-8"));
+      json_array_append_new(own, ltvd_field_error(im->header[i], im->row, "is not valid UTF-8"));
     else
       json_object_set_new(in, im->header[i], typed_cell(im->types[i], fields[i]));
   }
@@ -325,8 +330,8 @@ static void read_csv(struct import *im)
   if (rc == 0)
     rc = ltvd_csv_finish(&p);
   if (rc == LTVD_CSV_SYNTAX)
-    json_array_append_new(im->errors, ltvd_field_error("", im->row + 1, "is not valid CSV: %s",
-                                                       p.error));
+    json_array_append_new(im->errors,
+                          ltvd_field_error("", im->row + 1, "is not valid CSV: %s", p.error));
   else if (rc == 0 && im->header == NULL)
     json_array_append_new(im->errors, ltvd_field_error("", -1, "the CSV has no header row"));
   ltvd_csv_free(&p);
@@ -345,8 +350,7 @@ static void read_ndjson(struct import *im)
     json_t *own = json_array();
     json_t *in = json_loadb(line, n, JSON_REJECT_DUPLICATES, &err);
     if (in == NULL)
-      json_array_append_new(own, ltvd_field_error("", im->row, "is not valid JSON: %s",
-                                                  err.text));
+      json_array_append_new(own, ltvd_field_error("", im->row, "is not valid JSON: %s", err.text));
     else if (!json_is_object(in))
       json_array_append_new(own, ltvd_field_error("", im->row, "must be an object"));
     if (take_row(im, in ? in : json_object(), own) == STOP)
@@ -359,12 +363,12 @@ static void read_ndjson(struct import *im)
 static long row_of(const json_t *e)
 {
   json_t *i = json_object_get(e, "index");
-  return json_is_integer(i) ? (long) json_integer_value(i) : 0;
+  return json_is_integer(i) ? (long)json_integer_value(i) : 0;
 }
 
 static int by_row(const void *a, const void *b)
 {
-  long x = row_of(*(json_t *const *) a), y = row_of(*(json_t *const *) b);
+  long x = row_of(*(json_t *const *)a), y = row_of(*(json_t *const *)b);
   return x < y ? -1 : x > y;
 }
 
@@ -402,10 +406,9 @@ static bool check_staged(struct import *im)
   if (res == NULL)
     return false;
   for (int i = 0; i < PQntuples(res); i++)
-    json_array_append_new(im->errors,
-                          ltvd_field_error(PQgetvalue(res, i, 1),
-                                           strtol(PQgetvalue(res, i, 0), NULL, 10), "%s",
-                                           PQgetvalue(res, i, 2)));
+    json_array_append_new(im->errors, ltvd_field_error(PQgetvalue(res, i, 1),
+                                                       strtol(PQgetvalue(res, i, 0), NULL, 10),
+                                                       "%s", PQgetvalue(res, i, 2)));
   PQclear(res);
   return true;
 }
@@ -453,10 +456,10 @@ static int run(struct import *im, bool csv)
                                    errors_by_row(im->errors));
   if (!ltvd_db_import_apply(r->db, im->kind->db, im->staged, &counts))
     return ltvd_reply_db_error(r);
-  return ltvd_reply_json_new(r, 200, json_pack("{s:I, s:I, s:I}", "inserted",
-                                               (json_int_t) counts.inserted, "updated",
-                                               (json_int_t) counts.updated, "skipped",
-                                               (json_int_t) counts.skipped));
+  return ltvd_reply_json_new(r, 200,
+                             json_pack("{s:I, s:I, s:I}", "inserted", (json_int_t)counts.inserted,
+                                       "updated", (json_int_t)counts.updated, "skipped",
+                                       (json_int_t)counts.skipped));
 }
 
 int ltvd_api_import(struct ltvd_req *r)
@@ -468,10 +471,11 @@ int ltvd_api_import(struct ltvd_req *r)
     return ltvd_problem(r, 404, "there is no import of %s; kinds: customers, mrr, signals",
                         r->params[0]);
   if (type == NULL)
-    return ltvd_problem(r, 415, "an import takes Content-Type text/csv or "
-                                "application/x-ndjson");
-  struct import im = {.r = r, .kind = kind, .columns = ltvd_db_import_columns(kind->db),
-                      .errors = json_array()};
+    return ltvd_problem(r, 415,
+                        "an import takes Content-Type text/csv or "
+                        "application/x-ndjson");
+  struct import im = {
+      .r = r, .kind = kind, .columns = ltvd_db_import_columns(kind->db), .errors = json_array()};
   int status = run(&im, strcmp(type, "text/csv") == 0);
   for (size_t i = 0; i < im.n_header; i++)
     free(im.header[i]);

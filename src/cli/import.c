@@ -36,15 +36,15 @@ struct chunker {
   const char *url, *key, *type, *kind;
   bool csv;
   long chunk_rows;
-  char *win;          /* file bytes from win_off on */
+  char *win; /* file bytes from win_off on */
   size_t win_len, win_cap;
   uint64_t win_off;
-  char *header;       /* the CSV header row's bytes */
+  char *header; /* the CSV header row's bytes */
   size_t header_len;
   bool have_header;
   uint64_t chunk_start, last_end; /* file offsets */
-  long rows;          /* rows in the chunk being built */
-  long rows_sent;     /* rows of the chunks sent */
+  long rows;                      /* rows in the chunk being built */
+  long rows_sent;                 /* rows of the chunks sent */
   long chunks;
   long long inserted, updated, skipped;
   uint64_t file_size;
@@ -73,11 +73,10 @@ static void show_progress(struct chunker *k)
 {
   if (!k->progress)
     return;
-  double share = k->file_size ? (double) k->last_end / (double) k->file_size : 1;
-  int filled = (int) (share * 40);
-  fprintf(stderr, "\r[%.*s%*s] %3d%%  %ld rows", filled,
-          "########################################", 40 - filled, "", (int) (share * 100),
-          k->rows_sent);
+  double share = k->file_size ? (double)k->last_end / (double)k->file_size : 1;
+  int filled = (int)(share * 40);
+  fprintf(stderr, "\r[%.*s%*s] %3d%%  %ld rows", filled, "########################################",
+          40 - filled, "", (int)(share * 100), k->rows_sent);
   fflush(stderr);
 }
 
@@ -91,26 +90,29 @@ static void print_errors(struct chunker *k, json_t *problem)
   fprintf(stderr, "ltvd import: chunk %ld (rows %ld to %ld) was refused: %s\n", k->chunks + 1,
           k->rows_sent + 1, k->rows_sent + k->rows,
           json_string_value(json_object_get(problem, "detail")));
-  json_array_foreach(json_object_get(problem, "errors"), i, e) {
+  json_array_foreach(json_object_get(problem, "errors"), i, e)
+  {
     json_t *row = json_object_get(e, "row");
     const char *field = json_string_value(json_object_get(e, "field"));
     const char *message = json_string_value(json_object_get(e, "message"));
     if (json_is_integer(row))
-      fprintf(stderr, "  row %lld", (long long) (k->rows_sent + json_integer_value(row)));
+      fprintf(stderr, "  row %lld", (long long)(k->rows_sent + json_integer_value(row)));
     else
       fprintf(stderr, "  header");
     fprintf(stderr, ": %s%s%s\n", field && *field ? field : "", field && *field ? " " : "",
             message ? message : "");
   }
   if (k->rows_sent > 0)
-    fprintf(stderr, "the %ld rows before this chunk were written; fix the file and run it "
-                    "again (imports are upserts)\n", k->rows_sent);
+    fprintf(stderr,
+            "the %ld rows before this chunk were written; fix the file and run it "
+            "again (imports are upserts)\n",
+            k->rows_sent);
 }
 
 /* Sends the chunk of the file bytes [from, to); false once a chunk failed. */
 static bool send_chunk(struct chunker *k, uint64_t from, uint64_t to)
 {
-  size_t head = k->csv ? k->header_len : 0, len = (size_t) (to - from);
+  size_t head = k->csv ? k->header_len : 0, len = (size_t)(to - from);
   char *body = malloc(head + len + 1);
   char auth[1024], type[64], url[2048];
   long status = 0;
@@ -129,7 +131,7 @@ static bool send_chunk(struct chunker *k, uint64_t from, uint64_t to)
   curl_easy_setopt(k->curl, CURLOPT_URL, url);
   curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (head + len));
+  curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(head + len));
   curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_reply);
   curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);
   CURLcode rc = curl_easy_perform(k->curl);
@@ -155,8 +157,8 @@ static bool send_chunk(struct chunker *k, uint64_t from, uint64_t to)
     k->failed = true;
   } else {
     fprintf(stderr, "%sltvd import: chunk %ld: HTTP %ld: %s\n", k->progress ? "\n" : "",
-            k->chunks + 1, status, reply ? json_string_value(json_object_get(reply, "detail"))
-                                         : "(no problem body)");
+            k->chunks + 1, status,
+            reply ? json_string_value(json_object_get(reply, "detail")) : "(no problem body)");
     k->failed = true;
   }
   json_decref(reply);
@@ -167,7 +169,7 @@ static bool send_chunk(struct chunker *k, uint64_t from, uint64_t to)
 static int on_record(struct chunker *k, uint64_t end)
 {
   if (k->csv && !k->have_header) {
-    k->header_len = (size_t) end;
+    k->header_len = (size_t)end;
     k->header = malloc(k->header_len + 1);
     if (k->header == NULL)
       abort();
@@ -210,11 +212,11 @@ static int ndjson_lines(struct chunker *k, uint64_t *scanned)
 {
   while (*scanned < k->win_off + k->win_len) {
     const char *from = k->win + (*scanned - k->win_off);
-    const char *nl = memchr(from, '\n', (size_t) (k->win_off + k->win_len - *scanned));
+    const char *nl = memchr(from, '\n', (size_t)(k->win_off + k->win_len - *scanned));
     if (nl == NULL)
       return 0;
-    uint64_t end = *scanned + (uint64_t) (nl - from) + 1;
-    bool blank = strspn(from, " \t\r") >= (size_t) (nl - from);
+    uint64_t end = *scanned + (uint64_t)(nl - from) + 1;
+    bool blank = strspn(from, " \t\r") >= (size_t)(nl - from);
     *scanned = end;
     if (!blank && on_record(k, end))
       return 1;
@@ -225,7 +227,7 @@ static int ndjson_lines(struct chunker *k, uint64_t *scanned)
 /* Drops the window's bytes before the chunk being built. */
 static void slide(struct chunker *k)
 {
-  size_t drop = (size_t) (k->chunk_start - k->win_off);
+  size_t drop = (size_t)(k->chunk_start - k->win_off);
 
   if (k->csv && !k->have_header)
     return;
@@ -263,13 +265,13 @@ static int run(struct chunker *k, FILE *f)
       rc = ltvd_csv_finish(&p);
     else if (scanned < k->win_off + k->win_len) /* a last line without its LF */
       rc = k->win_len > 0 && strspn(k->win + (scanned - k->win_off), " \t\r") <
-                                 (size_t) (k->win_off + k->win_len - scanned)
+                                 (size_t)(k->win_off + k->win_len - scanned)
                ? on_record(k, k->win_off + k->win_len)
                : 0;
   }
   if (rc == LTVD_CSV_SYNTAX) {
-    fprintf(stderr, "ltvd import: row %ld is not valid CSV: %s\n",
-            k->rows_sent + k->rows + 1, p.error);
+    fprintf(stderr, "ltvd import: row %ld is not valid CSV: %s\n", k->rows_sent + k->rows + 1,
+            p.error);
     k->failed = true;
   }
   ltvd_csv_free(&p);
@@ -302,7 +304,7 @@ int ltvd_cli_import(int argc, char **argv)
       int64_t n;
       if (!ltvd_parse_int64(argv[++i], 1, 100000000, &n))
         goto usage_error;
-      k.chunk_rows = (long) n;
+      k.chunk_rows = (long)n;
     } else if (k.kind == NULL && argv[i][0] != '-')
       k.kind = argv[i];
     else if (file == NULL && argv[i][0] != '-')
@@ -324,7 +326,7 @@ int ltvd_cli_import(int argc, char **argv)
     return 1;
   }
   struct stat st;
-  k.file_size = fstat(fileno(f), &st) == 0 ? (uint64_t) st.st_size : 0;
+  k.file_size = fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size : 0;
   k.csv = !ends_with(file, ".ndjson") && !ends_with(file, ".jsonl");
   k.type = k.csv ? "text/csv" : "application/x-ndjson";
   k.progress = isatty(STDERR_FILENO);
@@ -339,7 +341,7 @@ int ltvd_cli_import(int argc, char **argv)
   curl_global_cleanup();
   if (k.progress && status == 0)
     fputc('\n', stderr);
-  double s = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   printf("%s: %ld rows in %ld chunks, %.2f s: inserted %lld, updated %lld, skipped %lld\n",
          status == 0 ? "imported" : "stopped", k.rows_sent, k.chunks, s, k.inserted, k.updated,
          k.skipped);

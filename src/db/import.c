@@ -18,23 +18,26 @@ struct kind_sql {
   const char *resolve;  /* customer_external_id to customer_id, or NULL */
   const char *apply;    /* one row: inserted, updated; $1: the timestamp when stamped */
   bool stamped;
-  const char *after;    /* run after apply, or NULL */
+  const char *after; /* run after apply, or NULL */
 };
 
-static const char *const customer_columns[] = {"external_id", "name", "industry",
-                                               "employee_count", "annual_revenue",
-                                               "acquisition_channel", "country",
-                                               "properties", NULL};
-static const char *const mrr_columns[] = {"customer_id", "customer_external_id", "product",
-                                          "month", "mrr", NULL};
-static const char *const signal_columns[] = {"customer_id", "customer_external_id", "type",
-                                             "occurred_at", "value", "product", "source",
-                                             "event_id", NULL};
+static const char *const customer_columns[] = {
+    "external_id",    "name",           "industry",
+    "employee_count", "annual_revenue", "acquisition_channel",
+    "country",        "properties",     NULL};
+static const char *const mrr_columns[] = {
+    "customer_id", "customer_external_id", "product", "month", "mrr", NULL};
+static const char *const signal_columns[] = {"customer_id", "customer_external_id",
+                                             "type",        "occurred_at",
+                                             "value",       "product",
+                                             "source",      "event_id",
+                                             NULL};
 
-#define LIVE_ID(t) "EXISTS (SELECT 1 FROM customers c WHERE c.id = " t ".customer_id "   \
-                   "AND c.archived_at IS NULL)"
-#define LIVE_EXT(t)                                                                     \
-  "EXISTS (SELECT 1 FROM customers c WHERE c.external_id = " t ".customer_external_id " \
+#define LIVE_ID(t)                                                                                 \
+  "EXISTS (SELECT 1 FROM customers c WHERE c.id = " t ".customer_id "                              \
+  "AND c.archived_at IS NULL)"
+#define LIVE_EXT(t)                                                                                \
+  "EXISTS (SELECT 1 FROM customers c WHERE c.external_id = " t ".customer_external_id "            \
   "AND c.archived_at IS NULL)"
 #define KNOWN_PRODUCT(t) "EXISTS (SELECT 1 FROM products p WHERE p.key = " t ".product)"
 
@@ -84,23 +87,30 @@ static const struct kind_sql kinds[] = {
          "COPY import_mrr FROM STDIN",
          "SELECT row, field, message FROM ("
          "SELECT row, 'customer_id' AS field, 'refers to no customer' AS message "
-         "FROM import_mrr i WHERE customer_id IS NOT NULL AND NOT " LIVE_ID("i") " "
-         "UNION ALL SELECT row, 'customer_external_id', 'refers to no customer' "
-         "FROM import_mrr i WHERE customer_external_id IS NOT NULL AND NOT " LIVE_EXT("i") " "
-         "UNION ALL SELECT row, 'product', 'refers to no product' "
-         "FROM import_mrr i WHERE NOT " KNOWN_PRODUCT("i") " "
-         "UNION ALL SELECT row, 'month', "
-         "'repeats the customer, product and month of row ' || first FROM "
-         "(SELECT row, min(row) OVER (PARTITION BY coalesce(i.customer_id, c.id), product, "
-         "month) AS first FROM import_mrr i LEFT JOIN customers c "
-         "ON c.external_id = i.customer_external_id AND c.archived_at IS NULL "
-         "WHERE coalesce(i.customer_id, c.id) IS NOT NULL) d WHERE row <> first) e ORDER BY row, field LIMIT $1",
+         "FROM import_mrr i WHERE customer_id IS NOT NULL AND NOT " LIVE_ID(
+             "i") " "
+                  "UNION ALL SELECT row, 'customer_external_id', 'refers to no customer' "
+                  "FROM import_mrr i WHERE customer_external_id IS NOT NULL AND NOT " LIVE_EXT(
+                      "i") " "
+                           "UNION ALL SELECT row, 'product', 'refers to no product' "
+                           "FROM import_mrr i WHERE NOT " KNOWN_PRODUCT(
+                               "i") " "
+                                    "UNION ALL SELECT row, 'month', "
+                                    "'repeats the customer, product and month of row ' || first "
+                                    "FROM "
+                                    "(SELECT row, min(row) OVER (PARTITION BY "
+                                    "coalesce(i.customer_id, c.id), product, "
+                                    "month) AS first FROM import_mrr i LEFT JOIN customers c "
+                                    "ON c.external_id = i.customer_external_id AND c.archived_at "
+                                    "IS NULL "
+                                    "WHERE coalesce(i.customer_id, c.id) IS NOT NULL) d WHERE row "
+                                    "<> first) e ORDER BY row, field LIMIT $1",
          "UPDATE import_mrr i SET customer_id = c.id FROM customers c "
          "WHERE i.customer_id IS NULL AND c.external_id = i.customer_external_id "
          "AND c.archived_at IS NULL",
          "WITH up AS (INSERT INTO mrr_lines AS m (customer_id, product, month, mrr) "
          "SELECT customer_id, product, (month || '-01')::date, mrr FROM import_mrr "
-                  "ON CONFLICT (customer_id, product, month) DO UPDATE SET mrr = excluded.mrr "
+         "ON CONFLICT (customer_id, product, month) DO UPDATE SET mrr = excluded.mrr "
          "WHERE m.mrr <> excluded.mrr RETURNING (xmax = 0) AS inserted) "
          "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
          "FROM up",
@@ -114,10 +124,12 @@ static const struct kind_sql kinds[] = {
          "COPY import_signals FROM STDIN",
          "SELECT row, field, message FROM ("
          "SELECT row, 'customer_id' AS field, 'refers to no customer' AS message "
-         "FROM import_signals i WHERE customer_id IS NOT NULL AND NOT " LIVE_ID("i") " "
-         "UNION ALL SELECT row, 'product', 'refers to no product' "
-         "FROM import_signals i WHERE product IS NOT NULL AND NOT " KNOWN_PRODUCT("i") ") e "
-         "ORDER BY row, field LIMIT $1",
+         "FROM import_signals i WHERE customer_id IS NOT NULL AND NOT " LIVE_ID(
+             "i") " "
+                  "UNION ALL SELECT row, 'product', 'refers to no product' "
+                  "FROM import_signals i WHERE product IS NOT NULL AND NOT " KNOWN_PRODUCT(
+                      "i") ") e "
+                           "ORDER BY row, field LIMIT $1",
          /* as a single signal: stored by id, matched by external id, else unmatched */
          "UPDATE import_signals i SET customer_id = c.id "
          "FROM customers c WHERE i.customer_id IS NULL "

@@ -54,7 +54,10 @@ static void field_begin(struct ltvd_csv *p)
   p->quoted = false;
 }
 
-static void field_end(struct ltvd_csv *p) { put(p, '\0'); }
+static void field_end(struct ltvd_csv *p)
+{
+  put(p, '\0');
+}
 
 /* Ends the record; a blank line (one empty unquoted field) is skipped. */
 static int record_end(struct ltvd_csv *p)
@@ -154,11 +157,11 @@ int ltvd_csv_feed(struct ltvd_csv *p, const char *data, size_t len)
 
   while (p->state == S_BOM && i < len) {
     /* a byte order mark is skipped; anything else is data from the first byte */
-    if ((unsigned char) data[i] != bom[p->offset]) {
-      size_t seen = (size_t) p->offset;
+    if ((unsigned char)data[i] != bom[p->offset]) {
+      size_t seen = (size_t)p->offset;
       p->state = S_FIELD_START;
       for (size_t k = 0; k < seen; k++) {
-        int rc = byte(p, (char) bom[k]);
+        int rc = byte(p, (char)bom[k]);
         if (rc)
           return rc;
       }
@@ -196,13 +199,12 @@ int ltvd_csv_finish(struct ltvd_csv *p)
   }
 }
 
-bool ltvd_ndjson_next(const char *buf, size_t len, size_t *pos, const char **line,
-                      size_t *line_len)
+bool ltvd_ndjson_next(const char *buf, size_t len, size_t *pos, const char **line, size_t *line_len)
 {
   while (*pos < len) {
     const char *start = buf + *pos;
     const char *nl = memchr(start, '\n', len - *pos);
-    size_t n = nl ? (size_t) (nl - start) : len - *pos;
+    size_t n = nl ? (size_t)(nl - start) : len - *pos;
     *pos += nl ? n + 1 : n;
     if (n > 0 && start[n - 1] == '\r')
       n--;

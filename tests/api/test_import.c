@@ -18,8 +18,7 @@ static const char *new_tag(const char *prefix)
   return harness_fmt("%s%d-%d", prefix, (int)getpid(), ++tag_counter);
 }
 
-static harness_response *import_as(const char *kind, const char *type, const char *body,
-                                   size_t len)
+static harness_response *import_as(const char *kind, const char *type, const char *body, size_t len)
 {
   const char *headers[] = {harness_fmt("Content-Type: %s", type), NULL};
   return harness_call_n(env, "write", "POST", harness_fmt("/v1/import/%s", kind), headers, body,
@@ -40,11 +39,10 @@ static void assert_counts(harness_response *r, long long inserted, long long upd
                           long long skipped)
 {
   harness_assert_status(r, 200);
-  ck_assert_msg(harness_json_int(r, "inserted") == inserted &&
-                    harness_json_int(r, "updated") == updated &&
-                    harness_json_int(r, "skipped") == skipped,
-                "%s: counts %s, expected %lld/%lld/%lld", r->what, r->body, inserted, updated,
-                skipped);
+  ck_assert_msg(
+      harness_json_int(r, "inserted") == inserted && harness_json_int(r, "updated") == updated &&
+          harness_json_int(r, "skipped") == skipped,
+      "%s: counts %s, expected %lld/%lld/%lld", r->what, r->body, inserted, updated, skipped);
 }
 
 /* The 422 names field at row (row 0: a header error, without a row). */
@@ -53,7 +51,8 @@ static bool names(const harness_response *r, long row, const char *field)
   size_t i;
   json_t *e;
 
-  json_array_foreach(json_object_get(r->json, "errors"), i, e) {
+  json_array_foreach(json_object_get(r->json, "errors"), i, e)
+  {
     json_t *at = json_object_get(e, "row");
     bool row_ok = row == 0 ? at == NULL : json_integer_value(at) == row;
     if (row_ok && strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
@@ -64,15 +63,14 @@ static bool names(const harness_response *r, long row, const char *field)
 
 static void assert_error(const harness_response *r, long row, const char *field)
 {
-  ck_assert_msg(r->status == 422, "%s: status %ld, expected 422: %s", r->what, r->status,
-                r->body);
-  ck_assert_msg(names(r, row, field), "%s: no error for row %ld field \"%s\" in %s", r->what,
-                row, field, r->body);
+  ck_assert_msg(r->status == 422, "%s: status %ld, expected 422: %s", r->what, r->status, r->body);
+  ck_assert_msg(names(r, row, field), "%s: no error for row %ld field \"%s\" in %s", r->what, row,
+                field, r->body);
 }
 
 /* Imports body and asserts a 422 naming (row, field) that changed nothing. */
-static harness_response *refused(const char *kind, const char *type, const char *body,
-                                 long row, const char *field)
+static harness_response *refused(const char *kind, const char *type, const char *body, long row,
+                                 const char *field)
 {
   char *before = harness_db_digest(env->db);
   harness_response *r = import_as(kind, type, body, strlen(body));
@@ -97,9 +95,8 @@ static char *sql_text(const char *fmt, const char *arg)
 static const char *new_product(void)
 {
   const char *key = new_tag("p");
-  harness_response *r =
-      harness_call(env, "write", "POST", "/v1/business-units", NULL,
-                   harness_fmt("{\"key\":\"%s\",\"name\":\"BU\"}", key));
+  harness_response *r = harness_call(env, "write", "POST", "/v1/business-units", NULL,
+                                     harness_fmt("{\"key\":\"%s\",\"name\":\"BU\"}", key));
   harness_assert_status(r, 201);
   r = harness_call(env, "write", "POST", "/v1/products", NULL,
                    harness_fmt("{\"key\":\"%s\",\"name\":\"P\",\"business_unit\":\"%s\","
@@ -134,14 +131,13 @@ END_TEST
 START_TEST(test_csv_quoting_bom_crlf_and_blank_lines)
 {
   const char *t = new_tag("q");
-  const char *csv =
-      harness_fmt("\xEF\xBB\xBF"
-                  "external_id,name,properties,country\r\n"
-                  "\r\n"
-                  "%s-1,\"Acme, Inc.\",\"{\"\"tier\"\": \"\"gold\"\"}\",\r\n"
-                  "\n"
-                  "%s-2,\"Two\r\nlines \"\"quoted\"\"\",,DE\r\n",
-                  t, t);
+  const char *csv = harness_fmt("\xEF\xBB\xBF"
+                                "external_id,name,properties,country\r\n"
+                                "\r\n"
+                                "%s-1,\"Acme, Inc.\",\"{\"\"tier\"\": \"\"gold\"\"}\",\r\n"
+                                "\n"
+                                "%s-2,\"Two\r\nlines \"\"quoted\"\"\",,DE\r\n",
+                                t, t);
 
   assert_counts(import_csv("customers", csv), 2, 0, 0);
   ck_assert_str_eq(sql_text("SELECT name || '|' || properties::text || '|' || "
@@ -172,9 +168,9 @@ START_TEST(test_ndjson_customers)
   /* a row the API refuses: unknown member, wrong type, not an object, not JSON */
   refused("customers", "application/x-ndjson",
           "{\"name\":\"x\",\"bogus\":1}\n{\"name\":5}\n[1]\n{nope\n", 1, "bogus");
-  harness_response *r = refused("customers", "application/x-ndjson",
-                                "{\"name\":\"x\",\"bogus\":1}\n{\"name\":5}\n[1]\n{nope\n", 2,
-                                "name");
+  harness_response *r =
+      refused("customers", "application/x-ndjson",
+              "{\"name\":\"x\",\"bogus\":1}\n{\"name\":5}\n[1]\n{nope\n", 2, "name");
   assert_error(r, 3, "");
   assert_error(r, 4, "");
 }
@@ -204,7 +200,7 @@ END_TEST
 START_TEST(test_columns_are_checked_against_the_resource)
 {
   refused_csv("customers", "external_id,name,colour\nx,y,z\n", 0, "colour");
-  refused_csv("customers", "external_id,industry\nx,y\n", 0, "name");      /* missing */
+  refused_csv("customers", "external_id,industry\nx,y\n", 0, "name");       /* missing */
   refused_csv("customers", "id,name\n1,y\n", 0, "id");                      /* read-only */
   refused_csv("customers", "name,name\na,b\n", 0, "name");                  /* twice */
   refused_csv("mrr", "customer_id,product,month\n1,p,2026-01\n", 0, "mrr"); /* missing */
@@ -222,9 +218,9 @@ END_TEST
 START_TEST(test_duplicate_external_ids_in_one_file_are_refused)
 {
   const char *t = new_tag("d");
-  harness_response *r = refused_csv(
-      "customers", harness_fmt("external_id,name\n%s,A\n%s-x,B\n%s,C\n", t, t, t), 3,
-      "external_id");
+  harness_response *r =
+      refused_csv("customers", harness_fmt("external_id,name\n%s,A\n%s-x,B\n%s,C\n", t, t, t), 3,
+                  "external_id");
   ck_assert(strstr(r->body, "repeats the external_id of row 1") != NULL);
 }
 END_TEST
@@ -294,15 +290,15 @@ START_TEST(test_mrr_rows_break_the_api_rules)
   assert_counts(import_csv("customers", harness_fmt("external_id,name\n%s,M\n", t)), 1, 0, 0);
   const char *id = sql_text("SELECT id::text FROM customers WHERE external_id = '%s'", t);
   const char *csv = harness_fmt("customer_external_id,customer_id,product,month,mrr\n"
-                                "nobody-%s,,%s,2026-01,1\n" /* 1: unknown customer */
-                                ",999999999,%s,2026-01,1\n" /* 2: unknown id */
+                                "nobody-%s,,%s,2026-01,1\n"  /* 1: unknown customer */
+                                ",999999999,%s,2026-01,1\n"  /* 2: unknown id */
                                 "%s,,nothing-%s,2026-01,1\n" /* 3: unknown product */
-                                "%s,,%s,2026-13,1\n"        /* 4: bad month */
-                                "%s,,%s,2026-01,-1\n"       /* 5: negative */
-                                "%s,%s,%s,2026-01,1\n"      /* 6: both references */
-                                ",,%s,2026-01,1\n"          /* 7: none */
-                                "%s,,%s,2026-05,1\n"        /* 8 */
-                                ",%s,%s,2026-05,2\n",       /* 9: repeats 8 */
+                                "%s,,%s,2026-13,1\n"         /* 4: bad month */
+                                "%s,,%s,2026-01,-1\n"        /* 5: negative */
+                                "%s,%s,%s,2026-01,1\n"       /* 6: both references */
+                                ",,%s,2026-01,1\n"           /* 7: none */
+                                "%s,,%s,2026-05,1\n"         /* 8 */
+                                ",%s,%s,2026-05,2\n",        /* 9: repeats 8 */
                                 t, p, p, t, t, t, p, t, p, t, id, p, p, t, p, id, p);
   harness_response *r = refused_csv("mrr", csv, 1, "customer_external_id");
 
@@ -351,14 +347,14 @@ START_TEST(test_signal_rows_break_the_api_rules)
   const char *t = new_tag("x");
   assert_counts(import_csv("customers", harness_fmt("external_id,name\n%s,S\n", t)), 1, 0, 0);
   const char *csv = harness_fmt("customer_external_id,type,occurred_at,value,product\n"
-                                "%s,nps,2026-02-30T00:00:00Z,5,\n" /* 1: bad date */
-                                "%s,nps,2026-01-01T00:00:00Z,11,\n" /* 2: out of range */
-                                "%s,call,2026-01-01T00:00:00Z,1,\n" /* 3: value not allowed */
+                                "%s,nps,2026-02-30T00:00:00Z,5,\n"    /* 1: bad date */
+                                "%s,nps,2026-01-01T00:00:00Z,11,\n"   /* 2: out of range */
+                                "%s,call,2026-01-01T00:00:00Z,1,\n"   /* 3: value not allowed */
                                 "%s,usage,2026-01-01T00:00:00Z,-1,\n" /* 4: negative */
                                 "%s,feature_interest,2026-01-01T00:00:00Z,,\n" /* 5 */
-                                "%s,wink,2026-01-01T00:00:00Z,,\n" /* 6: type */
-                                "%s,call,2026-01-01,,\n"           /* 7: a date only */
-                                "%s,call,2026-01-01T00:00:00Z,,nothing\n", /* 8 */
+                                "%s,wink,2026-01-01T00:00:00Z,,\n"             /* 6: type */
+                                "%s,call,2026-01-01,,\n"                       /* 7: a date only */
+                                "%s,call,2026-01-01T00:00:00Z,,nothing\n",     /* 8 */
                                 t, t, t, t, t, t, t, t);
   harness_response *r = refused_csv("signals", csv, 1, "occurred_at");
 
@@ -427,8 +423,9 @@ static char *write_file(const char *tag, int rows, int bad_row)
 static int run_import(const char *path, char **out)
 {
   const char *url = harness_fmt("http://127.0.0.1:%d", harness_server_port(env->srv));
-  const char *args[] = {"import", "customers", path, "--url", url, "--key",
-                        harness_env_key(env, "write"), "--chunk-rows", "1000", NULL};
+  const char *args[] = {
+      "import",       "customers", path, "--url", url, "--key", harness_env_key(env, "write"),
+      "--chunk-rows", "1000",      NULL};
   int status = harness_ltvd(env->db, args, out, 120);
   ck_assert_msg(status != -1 && WIFEXITED(status), "ltvd import did not finish: %s", *out);
   return WEXITSTATUS(status);

@@ -78,8 +78,13 @@ START_TEST(line_ends_bom_and_blank_lines)
 {
   expect("a,b\r\n1,2\r\n", "a|b/1|2");
   expect("a,b\r1,2\r", "a|b/1|2");
-  expect("\xEF\xBB\xBF" "a,b\n1,2\n", "a|b/1|2");
-  expect("\xEF\xBB" "x\n", "\xEF\xBB" "x");
+  expect("\xEF\xBB\xBF"
+         "a,b\n1,2\n",
+         "a|b/1|2");
+  expect("\xEF\xBB"
+         "x\n",
+         "\xEF\xBB"
+         "x");
   expect("\n\na,b\n\n\r\n1,2\n\n", "a|b/1|2");
   expect("", "");
 }
