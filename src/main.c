@@ -22,10 +22,12 @@ static const char usage[] =
     "  demo                                     load the demo data set\n"
     "  clv-fit --transactions FILE --calibration-end YYYY-MM-DD\n"
     "                                           fit the CLV models on CDNOW data\n"
+    "  import KIND FILE [--url URL] [--key KEY] [--chunk-rows N]   load a CSV or NDJSON\n"
+    "                                           file through the API in chunks\n"
     "  version                                  print the version\n\n"
     "environment: LTVD_DATABASE_URL, LTVD_LISTEN (127.0.0.1:8080), LTVD_THREADS (cores),\n"
     "  LTVD_LOG_LEVEL (info), LTVD_CURRENCY (USD), LTVD_TODAY, LTVD_CORS_ORIGINS,\n"
-    "  LTVD_RATE_LIMIT (1000 requests/s per key; 0 = off)\n"
+    "  LTVD_RATE_LIMIT (1000 requests/s per key; 0 = off); for import: LTVD_URL, LTVD_KEY\n"
     "Each command takes --help.\n";
 
 static const char serve_usage[] =
@@ -142,6 +144,8 @@ int main(int argc, char **argv)
     status = ltvd_cli_migrate(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "key") == 0)
     status = ltvd_cli_key(&cfg, argc - 1, argv + 1);
+  else if (strcmp(cmd, "import") == 0)
+    status = ltvd_cli_import(argc - 1, argv + 1);
   else if (strcmp(cmd, "demo") == 0)
     status = ltvd_cli_demo(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "clv-fit") == 0)

@@ -12,6 +12,12 @@
 
 extern const struct ltvd_field ltvd_customer_fields[];
 
+/* The rules of a create applied to in (an API body, a batch input, an import row): an
+ * error per failing field appended to errors (index < 0: none); how many. */
+int ltvd_customer_check(const json_t *in, long index, json_t *errors);
+/* The record a create writes from a checked input (new reference). */
+json_t *ltvd_customer_record_new(const json_t *in);
+
 /* The response object of row `row` of a result of customer columns. */
 json_t *ltvd_db_customer_json(const PGresult *res, int row, const char *currency);
 /* The record (writable fields) of that row. */

@@ -75,6 +75,15 @@ PGresult *ltvd_db_exec(PGconn *c, const char *sql);
 /* A column of a result as JSON: a string, or an integer; null for SQL NULL. */
 json_t *ltvd_db_text_or_null(const PGresult *res, int row, int col);
 json_t *ltvd_db_integer_or_null(const PGresult *res, int row, int col);
+/* Runs SQL with parameters, unprepared (for statements on temporary tables, which do
+ * not exist when a connection prepares its statements). */
+PGresult *ltvd_db_exec_params(PGconn *c, const char *sql, int n, const char *const *values);
+
+/* COPY ... FROM STDIN: begin, send text-format data in pieces, end (ok false abandons
+ * it). Each returns false on failure, with the error recorded as for statements. */
+bool ltvd_db_copy_begin(PGconn *c, const char *copy_sql);
+bool ltvd_db_copy_put(PGconn *c, const char *data, size_t len);
+bool ltvd_db_copy_end(PGconn *c, bool ok);
 
 /* The error of the last failed statement on this thread. */
 enum ltvd_db_error ltvd_db_last_error(void);

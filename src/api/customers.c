@@ -139,6 +139,13 @@ static int invalid(struct ltvd_req *r, json_t *errors, const char *what)
   return ltvd_problem_errors_new(r, 422, what, errors);
 }
 
+int ltvd_customer_check(const json_t *in, long index, json_t *errors)
+{
+  return check_input(in, LTVD_VALIDATE_CREATE, index, errors);
+}
+
+json_t *ltvd_customer_record_new(const json_t *in) { return record_new(in); }
+
 int ltvd_api_customers_list(struct ltvd_req *r)
 {
   struct ltvd_customer_filter f = {0};

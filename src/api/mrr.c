@@ -28,7 +28,7 @@ static const struct ltvd_field line_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct ltvd_field batch_line_fields[] = {
+const struct ltvd_field ltvd_mrr_line_fields[] = {
     LTVD_CUSTOMER_REFERENCE_FIELDS,
     {"product", LTVD_F_STRING, LTVD_REQUIRED, 1, 100, NULL},
     {"month", LTVD_F_STRING, LTVD_REQUIRED, 7, 7, NULL},
@@ -45,6 +45,19 @@ static bool valid_month(const char *s)
   memcpy(date, s, 7);
   memcpy(date + 7, "-01", 4);
   return ltvd_valid_date(date);
+}
+
+int ltvd_mrr_line_check(const json_t *in, long index, json_t *errors)
+{
+  int n = ltvd_validate(in, ltvd_mrr_line_fields, NULL, LTVD_VALIDATE_CREATE, index, errors);
+  json_t *month = json_object_get(in, "month");
+
+  if (json_is_string(month) && json_string_length(month) == 7 &&
+      !valid_month(json_string_value(month))) {
+    json_array_append_new(errors, ltvd_field_error("month", index, "must be a month YYYY-MM"));
+    n++;
+  }
+  return n;
 }
 
 static int invalid(struct ltvd_req *r, json_t *errors, const char *what)
@@ -230,11 +243,8 @@ static bool check_batch_input(PGconn *c, const json_t *in, size_t i, bool missin
     return true;
   }
   size_t before = json_array_size(errors);
-  ltvd_validate(in, batch_line_fields, NULL, LTVD_VALIDATE_CREATE, index, errors);
+  ltvd_mrr_line_check(in, index, errors);
   json_t *month = json_object_get(in, "month");
-  if (json_is_string(month) && json_string_length(month) == 7 &&
-      !valid_month(json_string_value(month)))
-    json_array_append_new(errors, ltvd_field_error("month", index, "must be a month YYYY-MM"));
   json_t *product = json_object_get(in, "product");
   long product_len = json_is_string(product) ? ltvd_utf8_length(json_string_value(product),
                                                                   json_string_length(product))

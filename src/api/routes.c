@@ -9,6 +9,7 @@
 #include "ltvd/deals.h"
 #include "ltvd/hooks.h"
 #include "ltvd/http.h"
+#include "ltvd/import.h"
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
 
@@ -106,6 +107,8 @@ const struct ltvd_route ltvd_routes[] = {
     /* no key: the signature over the body is the credential (SPEC section 6) */
     {.method = "POST", .path = "/v1/hooks/{name}", .handler = ltvd_api_hooks_receive,
      .verify = ltvd_api_hooks_verify, .tx = LTVD_TX_DATA, .json_body = true},
+    {.method = "POST", .path = "/v1/import/{kind}", .handler = ltvd_api_import,
+     .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA, .max_body = 10 * 1024 * 1024},
 
     READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
     {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,

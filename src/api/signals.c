@@ -20,7 +20,7 @@ static const char *const signal_types[] = {"email_open", "email_click", "web_vis
                                            "meeting", "call", "support_ticket", "usage",
                                            "feature_interest", "nps", NULL};
 
-static const struct ltvd_field signal_fields[] = {
+const struct ltvd_field ltvd_signal_fields[] = {
     LTVD_CUSTOMER_REFERENCE_FIELDS,
     {"type", LTVD_F_ENUM, LTVD_REQUIRED, 0, 0, signal_types},
     {"occurred_at", LTVD_F_STRING, LTVD_REQUIRED, 1, 32, NULL},
@@ -126,7 +126,7 @@ static int check_type_rules(const json_t *in, long index, json_t *errors)
 
 static int check_fields(const json_t *in, long index, json_t *errors)
 {
-  int n = ltvd_validate(in, signal_fields, checked_apart, LTVD_VALIDATE_CREATE, index, errors);
+  int n = ltvd_validate(in, ltvd_signal_fields, checked_apart, LTVD_VALIDATE_CREATE, index, errors);
   json_t *at = json_object_get(in, "occurred_at");
 
   if (json_is_string(at) && json_string_length(at) > 0 && json_string_length(at) <= 32 &&
@@ -156,6 +156,13 @@ static json_t *record_new(const json_t *in)
     json_object_set_new(rec, "source", json_string("api"));
   return rec;
 }
+
+int ltvd_signal_check(const json_t *in, long index, json_t *errors)
+{
+  return check_fields(in, index, errors);
+}
+
+json_t *ltvd_signal_record_new(const json_t *in) { return record_new(in); }
 
 int ltvd_signal_prepare(PGconn *c, const json_t *in, long index, json_t *errors,
                         json_t **record)

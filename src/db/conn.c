@@ -200,6 +200,40 @@ PGresult *ltvd_db_run(PGconn *c, const char *stmt, int n, const char *const *val
 
 PGresult *ltvd_db_exec(PGconn *c, const char *sql) { return checked(c, PQexec(c, sql), sql); }
 
+PGresult *ltvd_db_exec_params(PGconn *c, const char *sql, int n, const char *const *values)
+{
+  return checked(c, PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0), sql);
+}
+
+bool ltvd_db_copy_begin(PGconn *c, const char *copy_sql)
+{
+  PGresult *res = PQexec(c, copy_sql);
+
+  if (PQresultStatus(res) == PGRES_COPY_IN) {
+    PQclear(res);
+    return true;
+  }
+  PQclear(checked(c, res, copy_sql));
+  return false;
+}
+
+bool ltvd_db_copy_put(PGconn *c, const char *data, size_t len)
+{
+  /* on failure the server's error arrives with the result of ltvd_db_copy_end */
+  return PQputCopyData(c, data, (int) len) == 1;
+}
+
+bool ltvd_db_copy_end(PGconn *c, bool ok)
+{
+  bool sent = PQputCopyEnd(c, ok ? NULL : "copy abandoned") == 1;
+  PGresult *res = checked(c, PQgetResult(c), "COPY");
+  bool done = res != NULL;
+  PQclear(res);
+  while ((res = PQgetResult(c)) != NULL)
+    PQclear(res);
+  return sent && done && ok;
+}
+
 enum ltvd_db_error ltvd_db_last_error(void) { return last.error; }
 const char *ltvd_db_last_constraint(void) { return last.constraint; }
 const char *ltvd_db_last_message(void) { return last.message; }

@@ -26,6 +26,7 @@ static const struct problem_kind problem_kinds[] = {
     {409, "conflict", "Conflict"},
     {412, "precondition-failed", "Precondition failed"},
     {413, "payload-too-large", "Payload too large"},
+    {415, "unsupported-media-type", "Unsupported media type"},
     {422, "validation", "Unprocessable content"},
     {429, "rate-limited", "Too many requests"},
     {500, "internal", "Internal server error"},
@@ -37,7 +38,7 @@ static const struct problem_kind *problem_kind(int status)
   for (size_t i = 0; i < sizeof problem_kinds / sizeof *problem_kinds; i++)
     if (problem_kinds[i].status == status)
       return &problem_kinds[i];
-  return &problem_kinds[10]; /* internal */
+  return &problem_kinds[11]; /* internal */
 }
 
 void ltvd_reply_reset(struct ltvd_req *r)

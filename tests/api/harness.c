@@ -1143,6 +1143,8 @@ static const char *slug_of(long status)
     return "precondition-failed";
   case 413:
     return "payload-too-large";
+  case 415:
+    return "unsupported-media-type";
   case 422:
     return "validation";
   case 429:
