@@ -18,6 +18,9 @@ bool ltvd_percent_decode(char *s, bool plus_space);
 /* Parses a whole decimal integer in [min, max]; false on anything else. */
 bool ltvd_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* The value of a hex digit (either case), -1 for any other character. */
+int ltvd_hex_value(char c);
+
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 void ltvd_hex(const unsigned char *bytes, size_t n, char *out);
 

@@ -11,23 +11,12 @@
 
 #include "ltvd/util.h"
 
-static int hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static bool decode_mac(const char *s, size_t n, unsigned char out[32])
 {
   if (n != 64)
     return false;
   for (size_t i = 0; i < 32; i++) {
-    int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+    int hi = ltvd_hex_value(s[2 * i]), lo = ltvd_hex_value(s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     out[i] = (unsigned char)(hi << 4 | lo);

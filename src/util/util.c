@@ -54,7 +54,7 @@ long ltvd_utf8_length(const char *s, size_t len)
   return count;
 }
 
-static int hex_value(char c)
+int ltvd_hex_value(char c)
 {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -71,8 +71,8 @@ bool ltvd_percent_decode(char *s, bool plus_space)
 
   for (const char *in = s; *in; in++) {
     if (*in == '%') {
-      int hi = hex_value(in[1]);
-      int lo = hi < 0 ? -1 : hex_value(in[2]);
+      int hi = ltvd_hex_value(in[1]);
+      int lo = hi < 0 ? -1 : ltvd_hex_value(in[2]);
       if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
         return false; /* %00 would silently cut the value short */
       *out++ = (char) (hi * 16 + lo);
