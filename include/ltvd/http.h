@@ -96,6 +96,9 @@ int ltvd_req_id(struct ltvd_req *r, int i, int64_t *id);
 /* Replies with body (stolen) as JSON and returns status. */
 int ltvd_reply_json_new(struct ltvd_req *r, int status, json_t *body);
 
+/* Replies with one resource: body (stolen) as JSON with ETag: "<version>". */
+int ltvd_reply_resource_new(struct ltvd_req *r, int status, int64_t version, json_t *body);
+
 /* Replies with raw bytes (copied) of the given type and returns status. */
 int ltvd_reply_bytes(struct ltvd_req *r, int status, const char *type, const char *data,
                      size_t len);

@@ -478,12 +478,13 @@ static int reply_deal(struct ltvd_req *r, int status, PGresult *res)
 {
   int64_t id = ltvd_db_deal_id(res, 0);
 
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long)ltvd_db_deal_version(res, 0));
   if (status == 201)
     ltvd_reply_header(r, "Location", "/v1/deals/%lld", (long long)id);
   json_t *body = ltvd_db_deal_json(res, 0, r->cfg->currency);
+  int64_t version = ltvd_db_deal_version(res, 0);
+
   PQclear(res);
-  return ltvd_reply_json_new(r, status, body);
+  return ltvd_reply_resource_new(r, status, version, body);
 }
 
 static int invalid(struct ltvd_req *r, json_t *errors, const char *what)

@@ -46,12 +46,13 @@ static PGresult *find(struct ltvd_req *r, bool for_update)
 
 static int reply_pipeline(struct ltvd_req *r, int status, PGresult *res)
 {
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_catalog_version(res, 0));
   if (status == 201)
     ltvd_reply_header(r, "Location", "/v1/pipelines/%s", PQgetvalue(res, 0, 0));
   json_t *body = ltvd_db_pipeline_json(res, 0);
+  int64_t version = ltvd_db_catalog_version(res, 0);
+
   PQclear(res);
-  return ltvd_reply_json_new(r, status, body);
+  return ltvd_reply_resource_new(r, status, version, body);
 }
 
 /* Reads the pipeline `key` back after a write and replies with it. */

@@ -32,12 +32,13 @@ static const char *const writable[] = {"name", "business_unit", "family", "tier"
 
 static int reply_product(struct ltvd_req *r, int status, PGresult *res)
 {
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_catalog_version(res, 0));
   if (status == 201)
     ltvd_reply_header(r, "Location", "/v1/products/%s", PQgetvalue(res, 0, 0));
   json_t *body = ltvd_db_product_json(res, 0, r->cfg->currency);
+  int64_t version = ltvd_db_catalog_version(res, 0);
+
   PQclear(res);
-  return ltvd_reply_json_new(r, status, body);
+  return ltvd_reply_resource_new(r, status, version, body);
 }
 
 static PGresult *find(struct ltvd_req *r, bool for_update)

@@ -65,9 +65,10 @@ static int reply_settings(struct ltvd_req *r, PGresult *res)
 
   json_object_set_new(body, "version", json_integer(ltvd_db_catalog_version(res, 0)));
   json_object_set_new(body, "updated_at", json_string(PQgetvalue(res, 0, 2)));
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_catalog_version(res, 0));
+  int64_t version = ltvd_db_catalog_version(res, 0);
+
   PQclear(res);
-  return ltvd_reply_json_new(r, 200, body);
+  return ltvd_reply_resource_new(r, 200, version, body);
 }
 
 int ltvd_api_settings_get(struct ltvd_req *r)

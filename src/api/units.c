@@ -21,12 +21,13 @@ static const struct ltvd_field unit_fields[] = {
 
 static int reply_unit(struct ltvd_req *r, int status, PGresult *res)
 {
-  ltvd_reply_header(r, "ETag", "\"%lld\"", (long long) ltvd_db_catalog_version(res, 0));
   if (status == 201)
     ltvd_reply_header(r, "Location", "/v1/business-units/%s", PQgetvalue(res, 0, 0));
   json_t *body = ltvd_db_unit_json(res, 0);
+  int64_t version = ltvd_db_catalog_version(res, 0);
+
   PQclear(res);
-  return ltvd_reply_json_new(r, status, body);
+  return ltvd_reply_resource_new(r, status, version, body);
 }
 
 /* The unit of the path (locked for a write), or NULL after a 404 or error reply. */

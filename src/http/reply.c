@@ -110,6 +110,21 @@ int ltvd_reply_json_new(struct ltvd_req *r, int status, json_t *body)
   return reply_dump(r, status, "application/json", body);
 }
 
+/* The entity tag of a resource version; ltvd_req_if_match compares against it. */
+static void etag(int64_t version, char out[32])
+{
+  snprintf(out, 32, "\"%lld\"", (long long) version);
+}
+
+int ltvd_reply_resource_new(struct ltvd_req *r, int status, int64_t version, json_t *body)
+{
+  char tag[32];
+
+  etag(version, tag);
+  ltvd_reply_header(r, "ETag", "%s", tag);
+  return ltvd_reply_json_new(r, status, body);
+}
+
 int ltvd_reply_empty(struct ltvd_req *r, int status)
 {
   free(r->reply);
@@ -242,7 +257,7 @@ bool ltvd_req_if_match(struct ltvd_req *r, int64_t current_version)
 
   if (h == NULL)
     return true;
-  snprintf(want, sizeof want, "\"%lld\"", (long long) current_version);
+  etag(current_version, want);
   /* a list of entity tags, weak ones compared weakly */
   char *copy = strdup(h), *save = NULL;
   bool ok = false;

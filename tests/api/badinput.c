@@ -59,3 +59,19 @@ const char *bad_nested_arrays(int depth)
   memset(b + depth, ']', depth);
   return b;
 }
+
+const char *bad_case_expand_ids(const char *text, long long id)
+{
+  static const struct {
+    const char *name;
+    long long offset;
+  } placeholders[] = {{"{id}", 0}, {"{other}", 1}};
+  const char *p;
+
+  for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++) {
+    size_t n = strlen(placeholders[i].name);
+    while (text && (p = strstr(text, placeholders[i].name)) != NULL)
+      text = harness_fmt("%.*s%lld%s", (int)(p - text), text, id + placeholders[i].offset, p + n);
+  }
+  return text;
+}

@@ -30,6 +30,10 @@ struct bad_case {
 /* A table's placeholder replacement (e.g. "{id}" by a seed row's id); NULL: none. */
 typedef const char *(*bad_case_expand)(const char *text);
 
+/* text with every "{id}" replaced by id and every "{other}" by id + 1 (NULL stays NULL);
+ * freed by harness_free_all. The tables' expand functions call it with their seed id. */
+const char *bad_case_expand_ids(const char *text, long long id);
+
 /* Sends case c to env's server (path through expand_path, a literal body through
  * expand_body) and asserts its reply, that the database is unchanged and that the server
  * is alive. */

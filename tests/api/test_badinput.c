@@ -330,13 +330,7 @@ static const struct bad_case cases[] = {
 
 static const char *expand(const char *path)
 {
-  const char *p = strstr(path, "{id}");
-  if (p)
-    return harness_fmt("%.*s%lld%s", (int)(p - path), path, seed_id, p + 4);
-  p = strstr(path, "{other}");
-  if (p)
-    return harness_fmt("%.*s%lld%s", (int)(p - path), path, seed_id + 1, p + 7);
-  return path;
+  return bad_case_expand_ids(path, seed_id);
 }
 
 START_TEST(test_bad_input_is_rejected_without_change)

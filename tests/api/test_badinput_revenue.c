@@ -335,10 +335,7 @@ static const struct bad_case cases[] = {
 
 static const char *expand(const char *text)
 {
-  const char *p;
-  while (text && (p = strstr(text, "{id}")) != NULL)
-    text = harness_fmt("%.*s%lld%s", (int)(p - text), text, seed_id, p + 4);
-  return text;
+  return bad_case_expand_ids(text, seed_id);
 }
 
 START_TEST(test_bad_input_is_rejected_without_change)
