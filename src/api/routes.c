@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "ltvd/admin.h"
+#include "ltvd/analytics_api.h"
 #include "ltvd/catalog.h"
 #include "ltvd/customers.h"
 #include "ltvd/deals.h"
@@ -13,7 +14,8 @@
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
 
-#define CUSTOMER_FILTERS "limit,after,industry,size_band,acquisition_channel,country,q"
+#define CUSTOMER_FILTERS                                                                \
+  "limit,after,industry,size_band,acquisition_channel,country,q,quadrant,tier,phase"
 #define DEAL_FILTERS                                                                    \
   "limit,after,customer_id,pipeline,stage,status,product,closed_from,closed_to,"       \
   "expected_close_from,expected_close_to"
@@ -113,6 +115,22 @@ const struct ltvd_route ltvd_routes[] = {
     READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
     {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,
      .scope = LTVD_SCOPE_ADMIN, .tx = LTVD_TX_DATA, .json_body = true},
+
+    READ("GET", "/v1/analytics/status", ltvd_api_analytics_status, NULL),
+    {.method = "POST", .path = "/v1/analytics/recompute",
+     .handler = ltvd_api_analytics_recompute, .scope = LTVD_SCOPE_ADMIN},
+    READ("GET", "/v1/analytics/ltv", ltvd_api_analytics_ltv, "by"),
+    READ("GET", "/v1/analytics/ltv/history", ltvd_api_analytics_ltv_history, "by,from,to"),
+    READ("GET", "/v1/analytics/tiers", ltvd_api_analytics_tiers, NULL),
+    READ("GET", "/v1/analytics/quadrants", ltvd_api_analytics_quadrants, NULL),
+    READ("GET", "/v1/analytics/quadrants/{quadrant}/customers",
+         ltvd_api_analytics_quadrant_customers, "limit,after"),
+    READ("GET", "/v1/analytics/lifecycle", ltvd_api_analytics_lifecycle, NULL),
+    READ("GET", "/v1/analytics/cohorts", ltvd_api_analytics_cohorts, NULL),
+    READ("GET", "/v1/analytics/pipelines", ltvd_api_analytics_pipelines, NULL),
+    READ("GET", "/v1/analytics/clv/model", ltvd_api_analytics_clv_model, NULL),
+    READ("GET", "/v1/mrr/movements", ltvd_api_mrr_movements, "from,to"),
+    READ("GET", "/v1/mrr/summary", ltvd_api_mrr_summary, NULL),
 };
 
 const size_t ltvd_routes_count = sizeof ltvd_routes / sizeof *ltvd_routes;
