@@ -202,6 +202,9 @@ void ltvd_an_add_deal(struct ltvd_an_snapshot *s, const struct ltvd_an_deal *d);
 /* A history entry of deal deal_id, in the order entries are to be kept on equal times. */
 void ltvd_an_add_history(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
                          double entered_at);
+/* The same with the order of entries of equal times given by tie (ascending). */
+void ltvd_an_add_history_tie(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
+                             double entered_at, int64_t tie);
 void ltvd_an_add_mrr(struct ltvd_an_snapshot *s, int32_t customer, int32_t month,
                      int product, int64_t mrr);
 void ltvd_an_add_signal(struct ltvd_an_snapshot *s, int32_t customer,

@@ -12,6 +12,7 @@ struct ltvd_an_build {
       cap_mrr, cap_signals;
   char **product_family;  /* per product, until the families are known */
   int64_t *history_deal;  /* per history entry: its deal's id */
+  int64_t *history_tie;   /* per history entry: its order among equal times */
   int32_t *mrr_customer;  /* per MRR line */
   int32_t *signal_customer; /* per signal */
 };
@@ -132,16 +133,25 @@ void ltvd_an_add_deal(struct ltvd_an_snapshot *s, const struct ltvd_an_deal *d)
   s->deals[s->n_deals++] = *d;
 }
 
-void ltvd_an_add_history(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
-                         double entered_at)
+void ltvd_an_add_history_tie(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
+                             double entered_at, int64_t tie)
 {
   struct ltvd_an_build *b = build(s);
   size_t cap = b->cap_history;
   reserve((void **) &s->history, &b->cap_history, s->n_history, sizeof *s->history);
-  if (cap != b->cap_history)
+  if (cap != b->cap_history) {
     b->history_deal = xrealloc(b->history_deal, b->cap_history * sizeof(int64_t));
+    b->history_tie = xrealloc(b->history_tie, b->cap_history * sizeof(int64_t));
+  }
   s->history[s->n_history] = (struct ltvd_an_history){.stage = stage, .entered_at = entered_at};
+  b->history_tie[s->n_history] = tie;
   b->history_deal[s->n_history++] = deal_id;
+}
+
+void ltvd_an_add_history(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
+                         double entered_at)
+{
+  ltvd_an_add_history_tie(s, deal_id, stage, entered_at, (int64_t) s->n_history);
 }
 
 void ltvd_an_add_mrr(struct ltvd_an_snapshot *s, int32_t customer, int32_t month,
@@ -325,7 +335,7 @@ static int cmp_purchase(const void *a, const void *b)
 /* History entries carry their insertion order while sorting by time. */
 struct history_row {
   struct ltvd_an_history h;
-  size_t seq;
+  int64_t seq;
 };
 
 static int cmp_history(const void *a, const void *b)
@@ -400,7 +410,7 @@ static void finish_deals(struct ltvd_an_snapshot *s, struct ltvd_an_build *b, si
     struct id_pos *hit = bsearch(&key, ids, kept, sizeof *ids, cmp_id_pos);
     if (hit == NULL)
       continue;
-    rows[n] = (struct history_row){.h = s->history[i], .seq = i};
+    rows[n] = (struct history_row){.h = s->history[i], .seq = b->history_tie[i]};
     deal_of[n++] = (int32_t) hit->pos;
   }
   size_t *hstart = xmalloc((kept + 1) * sizeof *hstart);
@@ -495,6 +505,7 @@ void ltvd_an_snapshot_finish(struct ltvd_an_snapshot *s)
   free(start);
   free(b->product_family);
   free(b->history_deal);
+  free(b->history_tie);
   free(b->mrr_customer);
   free(b->signal_customer);
   free(b);
@@ -508,6 +519,7 @@ void ltvd_an_snapshot_free(struct ltvd_an_snapshot *s)
       free(s->build->product_family[i]);
     free(s->build->product_family);
     free(s->build->history_deal);
+    free(s->build->history_tie);
     free(s->build->mrr_customer);
     free(s->build->signal_customer);
     free(s->build);
