@@ -161,6 +161,7 @@ struct ltvd_an_snapshot {
   int32_t today;                /* T */
   int32_t month;                /* M */
   int32_t first_mrr_month;      /* the first month with any MRR line, LTVD_AN_NO_DAY if none */
+  double minor_per_major;       /* of the currency: 100 for USD (0 is taken as 100) */
   struct ltvd_an_settings settings;
 
   size_t n_units;      char **units;      /* keys, byte order */

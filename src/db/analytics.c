@@ -352,6 +352,7 @@ static bool load(struct run *run)
   struct ltvd_an_snapshot *s = &run->snap;
   char today[11], sql[1024];
   ltvd_clock_today(today);
+  s->minor_per_major = ltvd_currency_minor_per_major(run->cfg->currency);
   if (!ltvd_an_parse_day(today, &s->today))
     return fail(run, "today %s is not a date", today);
 
