@@ -31,7 +31,7 @@ struct anf {
   struct ltvd_an_snapshot s;
   struct ltvd_an_results r;
   bool computed;
-  int pipeline;             /* the purchases' pipeline, LTVD_AN_NONE until the first */
+  int pipeline; /* the purchases' pipeline, LTVD_AN_NONE until the first */
   int stage_open, stage_won, stage_lost;
   int64_t next_deal_id, next_signal_id;
 };
@@ -76,9 +76,8 @@ static inline int anf_unit(struct anf *f, const char *key)
 }
 
 /* gross_margin NAN: the default_gross_margin setting. */
-static inline int anf_product(struct anf *f, const char *key, const char *unit,
-                              const char *family, int tier, int64_t monthly_price,
-                              double gross_margin)
+static inline int anf_product(struct anf *f, const char *key, const char *unit, const char *family,
+                              int tier, int64_t monthly_price, double gross_margin)
 {
   return ltvd_an_add_product(&f->s, key, unit, family, tier, monthly_price, gross_margin);
 }
@@ -100,7 +99,7 @@ static inline int32_t anf_customer(struct anf *f, int64_t id, const char *indust
                                    const char *channel, int64_t employees)
 {
   char name[32];
-  snprintf(name, sizeof name, "c%lld", (long long) id);
+  snprintf(name, sizeof name, "c%lld", (long long)id);
   return ltvd_an_add_customer(&f->s, id, name, industry, channel, employees >= 0,
                               employees >= 0 ? employees : 0);
 }
@@ -146,22 +145,22 @@ static inline int64_t anf_purchase(struct anf *f, int32_t customer, const char *
   return anf_deal(f, customer, p, f->stage_won, product, false, amount, day, day);
 }
 
-static inline void anf_mrr(struct anf *f, int32_t customer, const char *month,
-                           const char *product, int64_t mrr)
+static inline void anf_mrr(struct anf *f, int32_t customer, const char *month, const char *product,
+                           int64_t mrr)
 {
   ltvd_an_add_mrr(&f->s, customer, anf_month(month), anf_product_index(f, product), mrr);
 }
 
 /* A signal at second `second` of day; value NAN: none. Returns its id. */
-static inline int64_t anf_signal_at(struct anf *f, int32_t customer,
-                                    enum ltvd_an_signal_type type, const char *day,
-                                    int64_t second, double value, const char *product)
+static inline int64_t anf_signal_at(struct anf *f, int32_t customer, enum ltvd_an_signal_type type,
+                                    const char *day, int64_t second, double value,
+                                    const char *product)
 {
   int32_t d = anf_day(day);
   struct ltvd_an_signal sig = {
       .id = f->next_signal_id++,
       .type = type,
-      .occurred_us = ((int64_t) d * 86400 + second) * 1000000,
+      .occurred_us = ((int64_t)d * 86400 + second) * 1000000,
       .day = d,
       .product = anf_product_index(f, product),
       .has_value = !isnan(value),
@@ -172,9 +171,8 @@ static inline int64_t anf_signal_at(struct anf *f, int32_t customer,
 }
 
 /* A signal at noon of day. */
-static inline int64_t anf_signal(struct anf *f, int32_t customer,
-                                 enum ltvd_an_signal_type type, const char *day, double value,
-                                 const char *product)
+static inline int64_t anf_signal(struct anf *f, int32_t customer, enum ltvd_an_signal_type type,
+                                 const char *day, double value, const char *product)
 {
   return anf_signal_at(f, customer, type, day, 12 * 3600, value, product);
 }
