@@ -24,7 +24,7 @@ static void held(struct scan *k, size_t i, int product)
   if (product == LTVD_AN_NONE)
     return;
   const struct ltvd_an_product *p = &k->s->products[product];
-  int *h = &k->res->held[i * k->s->n_families + (size_t)p->family];
+  int *h = &k->res->held[i * k->s->n_families + (size_t) p->family];
   if (p->tier > *h)
     *h = p->tier;
 }
@@ -35,8 +35,8 @@ static void paid(struct scan *k, size_t i, int product)
     return;
   const struct ltvd_an_product *p = &k->s->products[product];
   if (p->unit != LTVD_AN_NONE)
-    k->res->paid_unit[i * k->s->n_units + (size_t)p->unit] = 1;
-  k->res->paid_family[i * k->s->n_families + (size_t)p->family] = 1;
+    k->res->paid_unit[i * k->s->n_units + (size_t) p->unit] = 1;
+  k->res->paid_family[i * k->s->n_families + (size_t) p->family] = 1;
 }
 
 static void scan_purchases(struct scan *k, size_t i, struct ltvd_an_cmetrics *m, int32_t *last_day)
@@ -78,7 +78,7 @@ static void scan_mrr(struct scan *k, size_t i, struct ltvd_an_cmetrics *m, int64
       if (l->mrr > 0)
         paid(k, i, l->product);
       if (month == s->month) {
-        m->mrr_m_margin += (double)l->mrr * margin_of(s, l->product);
+        m->mrr_m_margin += (double) l->mrr * margin_of(s, l->product);
         if (l->mrr > 0)
           held(k, i, l->product);
       }
@@ -106,7 +106,7 @@ static void scan_signals(struct scan *k, size_t i, struct ltvd_an_cmetrics *m)
       m->signals_90d++;
     if (g->type == LTVD_AN_NPS) { /* sorted by (occurred_us, id): the last one wins */
       m->has_nps = g->has_value;
-      m->nps = g->has_value ? (int)g->value : 0;
+      m->nps = g->has_value ? (int) g->value : 0;
     }
   }
 }
@@ -125,7 +125,7 @@ static double observed_years(const struct ltvd_an_snapshot *s, const struct ltvd
         end = last;
     }
   }
-  double years = (double)(end - m->first_purchase_day) / 365.25;
+  double years = (double) (end - m->first_purchase_day) / 365.25;
   return years < 1.0 / 12 ? 1.0 / 12 : years;
 }
 

@@ -52,7 +52,7 @@ static uint64_t hash_str(const char *s)
 {
   uint64_t h = 14695981039346656037u;
   for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
+    h = (h ^ (unsigned char) *s) * 1099511628211u;
   return h;
 }
 
@@ -61,10 +61,10 @@ static void interner_grow(struct interner *t)
   size_t cap = t->cap ? t->cap * 2 : 64;
   uint32_t *slots = xcalloc(cap, sizeof *slots);
   for (size_t c = 0; c < t->n; c++) {
-    size_t k = (size_t)hash_str(t->names[c]) & (cap - 1);
+    size_t k = (size_t) hash_str(t->names[c]) & (cap - 1);
     while (slots[k] != 0)
       k = (k + 1) & (cap - 1);
-    slots[k] = (uint32_t)c + 1;
+    slots[k] = (uint32_t) c + 1;
   }
   free(t->slots);
   t->slots = slots;
@@ -79,13 +79,13 @@ static uint32_t intern(struct interner *t, const char *s)
 {
   if (2 * (t->n + 1) > t->cap)
     interner_grow(t);
-  size_t k = (size_t)hash_str(s) & (t->cap - 1);
+  size_t k = (size_t) hash_str(s) & (t->cap - 1);
   for (; t->slots[k] != 0; k = (k + 1) & (t->cap - 1))
     if (strcmp(t->names[t->slots[k] - 1], s) == 0)
       return t->slots[k] - 1;
   t->names[t->n] = s;
-  t->slots[k] = (uint32_t)t->n + 1;
-  return (uint32_t)t->n++;
+  t->slots[k] = (uint32_t) t->n + 1;
+  return (uint32_t) t->n++;
 }
 
 /* ---- an axis over all customers ----------------------------------------------------- */
@@ -95,7 +95,7 @@ struct axis {
   const char **names; /* in row order */
   uint32_t *start;    /* n_customers + 1 */
   uint32_t *codes;    /* customer i's: codes[start[i] .. start[i + 1]) */
-  char *cohorts;      /* storage of the cohort values, 8 bytes a customer */
+  char *cohorts;      /* storage of the cohort values, 8 bytes a quarter */
 };
 
 static void axis_free(struct axis *x)
@@ -116,7 +116,7 @@ static int cmp_value(const char *a, const char *b)
 
 static int cmp_name(const void *a, const void *b)
 {
-  return cmp_value(*(const char *const *)a, *(const char *const *)b);
+  return cmp_value(*(const char *const *) a, *(const char *const *) b);
 }
 
 /* Turns the interner's codes into row-order codes and moves its names into x. */
@@ -128,7 +128,7 @@ static void axis_order(struct axis *x, struct interner *t, size_t n_codes)
   qsort(x->names, t->n, sizeof *x->names, cmp_name);
   uint32_t *rank = xmalloc(t->n * sizeof *rank);
   for (size_t r = 0; r < t->n; r++)
-    rank[intern(t, x->names[r])] = (uint32_t)r;
+    rank[intern(t, x->names[r])] = (uint32_t) r;
   for (size_t j = 0; j < n_codes; j++)
     x->codes[j] = rank[x->codes[j]];
   free(rank);
@@ -136,7 +136,7 @@ static void axis_order(struct axis *x, struct interner *t, size_t n_codes)
   free(t->slots);
 }
 
-static const char *single_value(const struct ltvd_an_results *res, int axis, size_t i, char *cohort)
+static const char *single_value(const struct ltvd_an_results *res, int axis, size_t i)
 {
   const struct ltvd_an_customer *cu = &res->snap->customers[i];
   const struct ltvd_an_cmetrics *m = &res->c[i];
@@ -151,17 +151,6 @@ static const char *single_value(const struct ltvd_an_results *res, int axis, siz
     return m->quadrant != LTVD_AN_NONE ? ltvd_an_quadrant_name(m->quadrant) : unknown;
   case LTVD_AN_AXIS_TIER:
     return m->tier != LTVD_AN_NONE ? ltvd_an_tier_name(m->tier) : unknown;
-  case LTVD_AN_AXIS_COHORT: {
-    if (m->first_purchase_day == LTVD_AN_NO_DAY)
-      return unknown;
-    char day[11];
-    ltvd_an_format_day(m->first_purchase_day, day); /* "YYYY-MM-DD" to "YYYY-Qn" */
-    memcpy(cohort, day, 5);
-    cohort[5] = 'Q';
-    cohort[6] = (char)('1' + ((day[5] - '0') * 10 + (day[6] - '0') - 1) / 3);
-    cohort[7] = '\0';
-    return cohort;
-  }
   default:
     return "all";
   }
@@ -173,13 +162,69 @@ static void axis_single(struct axis *x, const struct ltvd_an_results *res, int a
   struct interner t = {0};
   x->start = xmalloc((nc + 1) * sizeof *x->start);
   x->codes = xmalloc(nc * sizeof *x->codes);
-  if (axis == LTVD_AN_AXIS_COHORT)
-    x->cohorts = xmalloc(nc * 8);
   for (size_t i = 0; i < nc; i++) {
-    x->start[i] = (uint32_t)i;
-    x->codes[i] = intern(&t, single_value(res, axis, i, x->cohorts ? x->cohorts + i * 8 : NULL));
+    x->start[i] = (uint32_t) i;
+    x->codes[i] = intern(&t, single_value(res, axis, i));
   }
-  x->start[nc] = (uint32_t)nc;
+  x->start[nc] = (uint32_t) nc;
+  axis_order(x, &t, nc);
+}
+
+/* The quarter number year × 4 + quarter − 1 of a day. */
+static int32_t quarter_of(int32_t day)
+{
+  int y, m, d;
+  ltvd_an_civil(day, &y, &m, &d);
+  return y * 4 + (m - 1) / 3;
+}
+
+/* "YYYY-Qn" of a quarter number into out[8]. */
+static void format_quarter(int32_t q, char *out)
+{
+  char day[11];
+  ltvd_an_format_day(ltvd_an_month_first(q * 3), day);
+  memcpy(out, day, 5);
+  out[5] = 'Q';
+  out[6] = (char) ('1' + q % 4);
+  out[7] = '\0';
+}
+
+/* cohort: "YYYY-Qn" of first_purchase_date, each quarter met formatted once. */
+static void axis_cohort(struct axis *x, const struct ltvd_an_results *res)
+{
+  size_t nc = res->snap->n_customers;
+  int32_t *q = xmalloc(nc * sizeof *q), lo = INT32_MAX, hi = INT32_MIN;
+  for (size_t i = 0; i < nc; i++) {
+    int32_t day = res->c[i].first_purchase_day;
+    q[i] = day == LTVD_AN_NO_DAY ? INT32_MIN : quarter_of(day);
+    if (q[i] != INT32_MIN) {
+      lo = q[i] < lo ? q[i] : lo;
+      hi = q[i] > hi ? q[i] : hi;
+    }
+  }
+  size_t span = lo <= hi ? (size_t) ((int64_t) hi - lo + 1) : 0;
+  uint32_t *code = xmalloc((span + 1) * sizeof *code);
+  memset(code, 0xff, (span + 1) * sizeof *code);
+  x->cohorts = xmalloc(span * 8 + 1);
+  struct interner t = {0};
+  x->start = xmalloc((nc + 1) * sizeof *x->start);
+  x->codes = xmalloc(nc * sizeof *x->codes);
+  for (size_t i = 0; i < nc; i++) {
+    x->start[i] = (uint32_t) i;
+    if (q[i] == INT32_MIN) {
+      x->codes[i] = intern(&t, unknown);
+      continue;
+    }
+    size_t k = (size_t) (q[i] - lo);
+    if (code[k] == UINT32_MAX) {
+      format_quarter(q[i], x->cohorts + k * 8);
+      code[k] = intern(&t, x->cohorts + k * 8);
+    }
+    x->codes[i] = code[k];
+  }
+  x->start[nc] = (uint32_t) nc;
+  free(code);
+  free(q);
   axis_order(x, &t, nc);
 }
 
@@ -204,14 +249,14 @@ static void axis_multi(struct axis *x, const struct ltvd_an_results *res, int ax
   x->codes = xmalloc((total + nc) * sizeof *x->codes);
   size_t k = 0;
   for (size_t i = 0; i < nc; i++) {
-    x->start[i] = (uint32_t)k;
+    x->start[i] = (uint32_t) k;
     for (size_t v = 0; v < nv; v++)
       if (paid[i * nv + v])
         x->codes[k++] = code[v];
     if (k == x->start[i])
       x->codes[k++] = none;
   }
-  x->start[nc] = (uint32_t)k;
+  x->start[nc] = (uint32_t) k;
   free(code);
   axis_order(x, &t, k);
 }
@@ -221,6 +266,8 @@ static void axis_build(struct axis *x, const struct ltvd_an_results *res, int ax
   memset(x, 0, sizeof *x);
   if (axis == LTVD_AN_AXIS_UNIT || axis == LTVD_AN_AXIS_FAMILY)
     axis_multi(x, res, axis);
+  else if (axis == LTVD_AN_AXIS_COHORT)
+    axis_cohort(x, res);
   else
     axis_single(x, res, axis);
 }
@@ -243,7 +290,11 @@ struct accs {
   size_t n, cap; /* accumulators; slots (a power of two, at least twice n) */
   struct acc *a;
   uint32_t *slots; /* index + 1, 0 when free */
+  uint32_t *dense; /* with few possible keys: key → index + 1, 0 when none; else NULL */
 };
+
+/* Below this many possible segments a direct table replaces the hash. */
+#define DENSE_KEYS 65536
 
 static uint64_t hash_key(uint64_t k)
 {
@@ -257,10 +308,10 @@ static void accs_grow(struct accs *t)
   size_t cap = t->cap ? t->cap * 2 : 64;
   uint32_t *slots = xcalloc(cap, sizeof *slots);
   for (size_t j = 0; j < t->n; j++) {
-    size_t k = (size_t)hash_key(t->a[j].key) & (cap - 1);
+    size_t k = (size_t) hash_key(t->a[j].key) & (cap - 1);
     while (slots[k] != 0)
       k = (k + 1) & (cap - 1);
-    slots[k] = (uint32_t)j + 1;
+    slots[k] = (uint32_t) j + 1;
   }
   free(t->slots);
   t->slots = slots;
@@ -272,13 +323,21 @@ static void accs_grow(struct accs *t)
 
 static struct acc *accs_get(struct accs *t, uint64_t key)
 {
+  uint32_t *slot = NULL;
+  if (t->dense != NULL && t->dense[key] != 0)
+    return &t->a[t->dense[key] - 1];
   if (2 * (t->n + 1) > t->cap)
     accs_grow(t);
-  size_t k = (size_t)hash_key(key) & (t->cap - 1);
-  for (; t->slots[k] != 0; k = (k + 1) & (t->cap - 1))
-    if (t->a[t->slots[k] - 1].key == key)
-      return &t->a[t->slots[k] - 1];
-  t->slots[k] = (uint32_t)t->n + 1;
+  if (t->dense != NULL) {
+    slot = &t->dense[key];
+  } else {
+    size_t k = (size_t) hash_key(key) & (t->cap - 1);
+    for (; t->slots[k] != 0; k = (k + 1) & (t->cap - 1))
+      if (t->a[t->slots[k] - 1].key == key)
+        return &t->a[t->slots[k] - 1];
+    slot = &t->slots[k];
+  }
+  *slot = (uint32_t) t->n + 1;
   struct acc *a = &t->a[t->n++];
   memset(a, 0, sizeof *a);
   a->key = key;
@@ -312,7 +371,7 @@ static void acc_add(struct acc *a, const struct ltvd_an_cmetrics *m)
 
 static int cmp_acc(const void *x, const void *y)
 {
-  uint64_t a = ((const struct acc *)x)->key, b = ((const struct acc *)y)->key;
+  uint64_t a = ((const struct acc *) x)->key, b = ((const struct acc *) y)->key;
   return (a > b) - (a < b);
 }
 
@@ -322,10 +381,10 @@ static json_t *basic_json(const struct acc *a, int max_lifespan_months)
 {
   if (a->purchases == 0)
     return json_null();
-  double aov = (double)a->amount / (double)a->purchases;
-  double per_year = (double)a->purchases / a->years;
-  double cap = (double)max_lifespan_months / 12;
-  double raw = a->churned > 0 ? a->years / (double)a->churned : INFINITY;
+  double aov = (double) a->amount / (double) a->purchases;
+  double per_year = (double) a->purchases / a->years;
+  double cap = (double) max_lifespan_months / 12;
+  double raw = a->churned > 0 ? a->years / (double) a->churned : INFINITY;
   double lifespan = raw < cap ? raw : cap;
   return json_pack("{s:o, s:o, s:o, s:b, s:o}", "aov", real_or_null(aov), "purchases_per_year",
                    real_or_null(per_year), "lifespan_years", real_or_null(lifespan),
@@ -336,11 +395,11 @@ static json_t *subscription_json(const struct acc *a, int max_lifespan_months)
 {
   if (a->with_mrr == 0)
     return json_null();
-  double arpa = (double)a->mrr / (double)a->with_mrr;
-  double margin = a->mrr != 0 ? a->margin / (double)a->mrr : NAN;
-  double churn = a->exposures > 0 ? (double)a->events / (double)a->exposures : 0;
+  double arpa = (double) a->mrr / (double) a->with_mrr;
+  double margin = a->mrr != 0 ? a->margin / (double) a->mrr : NAN;
+  double churn = a->exposures > 0 ? (double) a->events / (double) a->exposures : 0;
   double raw = churn != 0 ? 1 / churn : INFINITY;
-  double cap = (double)max_lifespan_months;
+  double cap = (double) max_lifespan_months;
   double lifespan = raw < cap ? raw : cap;
   return json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "arpa", real_or_null(arpa), "gross_margin",
                    real_or_null(margin), "monthly_churn", real_or_null(churn), "lifespan_months",
@@ -351,15 +410,15 @@ static json_t *subscription_json(const struct acc *a, int max_lifespan_months)
 static json_t *row_json(const struct acc *a, json_t *segment, int max_lifespan_months)
 {
   json_t *cohort = a->paying > 0 ? json_pack("{s:f}", "revenue_per_customer",
-                                             (double)a->revenue / (double)a->paying)
+                                             (double) a->revenue / (double) a->paying)
                                  : json_null();
   return json_pack("{s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "segment", segment, "customers",
-                   (json_int_t)a->customers, "paying_customers", (json_int_t)a->paying,
-                   "active_customers", (json_int_t)a->active, "revenue_to_date",
-                   (json_int_t)a->revenue, "basic", basic_json(a, max_lifespan_months),
+                   (json_int_t) a->customers, "paying_customers", (json_int_t) a->paying,
+                   "active_customers", (json_int_t) a->active, "revenue_to_date",
+                   (json_int_t) a->revenue, "basic", basic_json(a, max_lifespan_months),
                    "subscription", subscription_json(a, max_lifespan_months), "cohort", cohort,
                    "predicted_clv",
-                   a->clv_n > 0 ? real_or_null(a->clv / (double)a->clv_n) : json_null());
+                   a->clv_n > 0 ? real_or_null(a->clv / (double) a->clv_n) : json_null());
 }
 
 static void fold(struct accs *t, const struct ltvd_an_results *res, const struct axis *x,
@@ -387,9 +446,11 @@ json_t *ltvd_an_ltv_rows(const struct ltvd_an_results *res, int a, int b)
   axis_build(&x, res, a);
   if (b >= 0)
     axis_build(&y, res, b);
+  uint64_t ny = b >= 0 ? y.n : 1;
+  if (x.n * ny <= DENSE_KEYS)
+    t.dense = xcalloc(x.n * ny, sizeof *t.dense);
   fold(&t, res, &x, b >= 0 ? &y : NULL);
   qsort(t.a, t.n, sizeof *t.a, cmp_acc);
-  uint64_t ny = b >= 0 ? y.n : 1;
   for (size_t r = 0; r < t.n; r++) {
     json_t *segment = json_object();
     json_object_set_new(segment, ltvd_an_axis_name(a), json_string(x.names[t.a[r].key / ny]));
@@ -400,6 +461,7 @@ json_t *ltvd_an_ltv_rows(const struct ltvd_an_results *res, int a, int b)
   }
   free(t.a);
   free(t.slots);
+  free(t.dense);
   axis_free(&x);
   if (b >= 0)
     axis_free(&y);
@@ -410,7 +472,7 @@ json_t *ltvd_an_ltv_rows(const struct ltvd_an_results *res, int a, int b)
 
 static json_t *share_or_null(int64_t part, int64_t total)
 {
-  return total != 0 ? json_real((double)part / (double)total) : json_null();
+  return total != 0 ? json_real((double) part / (double) total) : json_null();
 }
 
 json_t *ltvd_an_tiers_doc(const struct ltvd_an_results *res)
@@ -429,8 +491,8 @@ json_t *ltvd_an_tiers_doc(const struct ltvd_an_results *res)
   json_t *tiers = json_array();
   for (int t = 0; t < 4; t++)
     json_array_append_new(tiers, json_pack("{s:s, s:I, s:I, s:o}", "tier", ltvd_an_tier_name(t),
-                                           "customers", (json_int_t)count[t], "revenue_to_date",
-                                           (json_int_t)revenue[t], "revenue_share",
+                                           "customers", (json_int_t) count[t], "revenue_to_date",
+                                           (json_int_t) revenue[t], "revenue_share",
                                            share_or_null(revenue[t], total)));
   return json_pack("{s:o, s:{s:o, s:o, s:o}}", "tiers", tiers, "concentration", "top1",
                    share_or_null(top[0], total), "top5", share_or_null(top[1], total), "top10",
@@ -449,8 +511,8 @@ json_t *ltvd_an_quadrants_doc(const struct ltvd_an_results *res)
   for (int q = 0; q < 4; q++)
     json_array_append_new(
         quadrants, json_pack("{s:s, s:s, s:I, s:I}", "quadrant", ltvd_an_quadrant_name(q), "label",
-                             ltvd_an_quadrant_label(q), "customers", (json_int_t)count[q],
-                             "revenue_to_date", (json_int_t)revenue[q]));
+                             ltvd_an_quadrant_label(q), "customers", (json_int_t) count[q],
+                             "revenue_to_date", (json_int_t) revenue[q]));
   bool any = res->n_paying > 0;
   return json_pack("{s:{s:o, s:o}, s:o}", "thresholds", "value",
                    any ? real_or_null(res->value_threshold) : json_null(), "potential",
@@ -488,7 +550,7 @@ json_t *ltvd_an_customer_metrics(const struct ltvd_an_results *res, size_t i)
                 : json_null();
   return json_pack(
       "{s:I, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-      "revenue_to_date", (json_int_t)m->revenue_to_date, "first_purchase_date", first, "paying",
+      "revenue_to_date", (json_int_t) m->revenue_to_date, "first_purchase_date", first, "paying",
       m->paying, "active", m->active, "phase", name_or_null(ltvd_an_phase_name(m->phase)), "phases",
       phases, "tier", name_or_null(ltvd_an_tier_name(m->tier)), "quadrant",
       name_or_null(ltvd_an_quadrant_name(m->quadrant)), "potential", real_or_null(m->potential),

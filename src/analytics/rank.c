@@ -40,14 +40,14 @@ void ltvd_an_percent_rank(const double *v, size_t n, double *out)
   for (size_t j = 0; j < n; j++) {
     if (j > 0 && r[j].v != r[j - 1].v)
       first = j;
-    out[r[j].i] = n > 1 ? (double)first / (double)(n - 1) : 0;
+    out[r[j].i] = n > 1 ? (double) first / (double) (n - 1) : 0;
   }
   free(r);
 }
 
 static int cmp_double(const void *a, const void *b)
 {
-  double x = *(const double *)a, y = *(const double *)b;
+  double x = *(const double *) a, y = *(const double *) b;
   return (x > y) - (x < y);
 }
 
@@ -56,12 +56,12 @@ double ltvd_an_percentile_cont(double *v, size_t n, double p)
   if (n == 0)
     return NAN;
   qsort(v, n, sizeof *v, cmp_double);
-  double pos = p * (double)(n - 1);
+  double pos = p * (double) (n - 1);
   double first = floor(pos), second = ceil(pos);
-  double lo = v[(size_t)first];
+  double lo = v[(size_t) first];
   if (first == second)
     return lo;
-  double hi = v[(size_t)second];
+  double hi = v[(size_t) second];
   return lo + (pos - first) * (hi - lo);
 }
 
@@ -102,9 +102,9 @@ void ltvd_an_tiers(struct ltvd_an_results *res)
   res->n_paying = 0;
   for (size_t i = 0; i < s->n_customers; i++)
     if (res->c[i].paying)
-      res->tier_order[res->n_paying++] = (int32_t)i;
+      res->tier_order[res->n_paying++] = (int32_t) i;
   sort_tier_order(res);
-  int64_t n = (int64_t)res->n_paying;
+  int64_t n = (int64_t) res->n_paying;
   for (int64_t pos = 1; pos <= n; pos++) {
     struct ltvd_an_cmetrics *m = &res->c[res->tier_order[pos - 1]];
     if (100 * pos <= 5 * n)
@@ -149,14 +149,14 @@ static void rank_components(struct ltvd_an_results *res, const int32_t *paying, 
     res->c[paying[j]].c_size = 0;
     if (s->customers[paying[j]].has_employees) {
       who[k] = paying[j];
-      v[k++] = (double)s->customers[paying[j]].employee_count;
+      v[k++] = (double) s->customers[paying[j]].employee_count;
     }
   }
   ltvd_an_percent_rank(v, k, out);
   for (size_t j = 0; j < k; j++)
     res->c[who[j]].c_size = out[j];
   for (size_t j = 0; j < n; j++)
-    v[j] = (double)res->c[paying[j]].signals_90d;
+    v[j] = (double) res->c[paying[j]].signals_90d;
   ltvd_an_percent_rank(v, n, out);
   for (size_t j = 0; j < n; j++)
     res->c[paying[j]].c_engagement = out[j];
@@ -174,7 +174,7 @@ static double whitespace(const struct ltvd_an_results *res, size_t i)
     return 0;
   for (size_t f = 0; f < nf; f++)
     held += res->held[i * nf + f] > 0;
-  return (double)(nf - held) / (double)nf;
+  return (double) (nf - held) / (double) nf;
 }
 
 static double potential(const struct ltvd_an_settings *w, const struct ltvd_an_cmetrics *m)
@@ -196,10 +196,10 @@ void ltvd_an_quadrants(struct ltvd_an_results *res)
   double *value = xmalloc(n * sizeof *value), *pot = xmalloc(n * sizeof *pot);
   for (size_t j = 0; j < n; j++) {
     struct ltvd_an_cmetrics *m = &res->c[paying[j]];
-    m->c_whitespace = whitespace(res, (size_t)paying[j]);
-    m->c_usage = usage(s, (size_t)paying[j]);
+    m->c_whitespace = whitespace(res, (size_t) paying[j]);
+    m->c_usage = usage(s, (size_t) paying[j]);
     m->potential = potential(&s->settings, m);
-    value[j] = (double)m->revenue_to_date;
+    value[j] = (double) m->revenue_to_date;
     pot[j] = m->potential;
   }
   double p = s->settings.quadrant_percentile / 100;
@@ -207,7 +207,7 @@ void ltvd_an_quadrants(struct ltvd_an_results *res)
   res->potential_threshold = ltvd_an_percentile_cont(pot, n, p);
   for (size_t j = 0; j < n; j++) {
     struct ltvd_an_cmetrics *m = &res->c[paying[j]];
-    bool high_value = (double)m->revenue_to_date >= res->value_threshold;
+    bool high_value = (double) m->revenue_to_date >= res->value_threshold;
     bool high_potential = m->potential >= res->potential_threshold;
     m->quadrant = high_value ? (high_potential ? 0 : 1) : (high_potential ? 2 : 3);
   }

@@ -99,7 +99,7 @@ static inline int32_t anf_customer(struct anf *f, int64_t id, const char *indust
                                    const char *channel, int64_t employees)
 {
   char name[32];
-  snprintf(name, sizeof name, "c%lld", (long long)id);
+  snprintf(name, sizeof name, "c%lld", (long long) id);
   return ltvd_an_add_customer(&f->s, id, name, industry, channel, employees >= 0,
                               employees >= 0 ? employees : 0);
 }
@@ -160,7 +160,7 @@ static inline int64_t anf_signal_at(struct anf *f, int32_t customer, enum ltvd_a
   struct ltvd_an_signal sig = {
       .id = f->next_signal_id++,
       .type = type,
-      .occurred_us = ((int64_t)d * 86400 + second) * 1000000,
+      .occurred_us = ((int64_t) d * 86400 + second) * 1000000,
       .day = d,
       .product = anf_product_index(f, product),
       .has_value = !isnan(value),
