@@ -5,9 +5,10 @@
  * cheap on many customers: each axis becomes a table of values in row order (byte order,
  * "unknown" last) and, per customer, the codes of the values it belongs to (one, or for
  * business_unit and product_family every unit or family ever paid in); the customers
- * are then folded into one accumulator per segment met (a hash on the pair of codes);
- * only the accumulators, sorted by their codes, become JSON. The sums run over the
- * customers in id order, the order the snapshot holds them in. */
+ * are then folded into one accumulator per segment met (found through a direct table
+ * on the pair of codes when the pairs are few, else a hash); only the accumulators, sorted by their
+ * codes, become JSON. The sums run over the customers in id order, the order the snapshot holds
+ * them in. */
 #include "ltvd/analytics.h"
 #include "ltvd/segments.h"
 
@@ -124,7 +125,8 @@ static void axis_order(struct axis *x, struct interner *t, size_t n_codes)
 {
   x->n = t->n;
   x->names = xmalloc(t->n * sizeof *x->names);
-  memcpy(x->names, t->names, t->n * sizeof *x->names);
+  if (t->n > 0)
+    memcpy(x->names, t->names, t->n * sizeof *x->names);
   qsort(x->names, t->n, sizeof *x->names, cmp_name);
   uint32_t *rank = xmalloc(t->n * sizeof *rank);
   for (size_t r = 0; r < t->n; r++)
@@ -450,7 +452,8 @@ json_t *ltvd_an_ltv_rows(const struct ltvd_an_results *res, int a, int b)
   if (x.n * ny <= DENSE_KEYS)
     t.dense = xcalloc(x.n * ny, sizeof *t.dense);
   fold(&t, res, &x, b >= 0 ? &y : NULL);
-  qsort(t.a, t.n, sizeof *t.a, cmp_acc);
+  if (t.n > 0)
+    qsort(t.a, t.n, sizeof *t.a, cmp_acc);
   for (size_t r = 0; r < t.n; r++) {
     json_t *segment = json_object();
     json_object_set_new(segment, ltvd_an_axis_name(a), json_string(x.names[t.a[r].key / ny]));

@@ -330,7 +330,7 @@ START_TEST(tiers_of_twenty)
 }
 END_TEST
 
-/* Nobody paying: empty tiers, null shares and thresholds. */
+/* Nobody paying: empty tiers, null shares and thresholds; nobody at all: no rows. */
 START_TEST(documents_without_paying_customers)
 {
   struct anf f;
@@ -350,6 +350,16 @@ START_TEST(documents_without_paying_customers)
   ck_assert(is_null(get(q, "thresholds"), "potential"));
   ck_assert_int_eq(json_array_size(get(q, "quadrants")), 4);
   json_decref(q);
+  anf_free(&f);
+
+  /* no customer at all: no row on any axis */
+  anf_init(&f, "2026-03-15");
+  anf_compute(&f);
+  for (int a = 0; a < LTVD_AN_AXES; a++) {
+    json_t *rows = ltvd_an_ltv_rows(&f.r, a, a == LTVD_AN_AXIS_UNIT ? LTVD_AN_AXIS_FAMILY : -1);
+    ck_assert_int_eq(json_array_size(rows), 0);
+    json_decref(rows);
+  }
   anf_free(&f);
 }
 END_TEST
