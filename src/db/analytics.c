@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -593,12 +594,29 @@ static void render_series(const struct ltvd_an_results *res, struct rows *series
   json_decref(moves);
 }
 
-static void render_customers(const struct ltvd_an_results *res, struct rows *b)
+/* One customer_metrics row of the COPY text: its customer, where it lies, its hash. */
+struct crow {
+  int64_t id;
+  size_t off, len;
+  uint64_t hash;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char) p[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+/* Every customer's row into b, described in out (n_customers entries, by id). */
+static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out)
 {
   const struct ltvd_an_snapshot *s = res->snap;
   for (size_t i = 0; i < s->n_customers; i++) {
     const struct ltvd_an_cmetrics *m = &res->c[i];
     char id[24], rtd[24], pot[32];
+    size_t start = b->len;
     snprintf(id, sizeof id, "%" PRId64, s->customers[i].id);
     snprintf(rtd, sizeof rtd, "%" PRId64, m->revenue_to_date);
     if (!isnan(m->potential))
@@ -610,7 +628,77 @@ static void render_customers(const struct ltvd_an_results *res, struct rows *b)
     rows_field(b, ltvd_an_phase_name(m->phase), false);
     rows_field(b, isnan(m->potential) ? NULL : pot, false);
     rows_json(b, ltvd_an_customer_metrics(res, i), true);
+    out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
+                           .hash = fnv1a(b->p + start, b->len - start)};
   }
+}
+
+/* What this process last published into customer_metrics (each row's hash, by customer
+ * id), and which published state that was: while analytics_state still names it, the
+ * next run rewrites only the rows that changed. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+struct published {
+  bool valid;
+  int64_t version;
+  int32_t today;
+  size_t n;
+  struct crow *rows; /* off/len unused */
+};
+static struct published published;
+
+/* The rows to write (into *write) and the ids to delete first (as a PostgreSQL array
+ * literal into *ids) when only the changes since the published state go out. */
+static void customer_changes(const struct crow *rows, size_t n, const struct rows *all,
+                             struct rows *write, struct rows *ids)
+{
+  size_t j = 0;
+  rows_put(ids, "{", 1);
+  bool first = true;
+  for (size_t i = 0; i <= n; i++) {
+    /* published rows with a lower id than this one are gone */
+    while (j < published.n && (i == n || published.rows[j].id < rows[i].id)) {
+      char id[32];
+      int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", published.rows[j++].id);
+      rows_put(ids, id, (size_t) k);
+      first = false;
+    }
+    if (i == n)
+      break;
+    bool same = j < published.n && published.rows[j].id == rows[i].id &&
+                published.rows[j].hash == rows[i].hash;
+    if (j < published.n && published.rows[j].id == rows[i].id)
+      j++;
+    if (same)
+      continue;
+    char id[32];
+    int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", rows[i].id);
+    rows_put(ids, id, (size_t) k);
+    first = false;
+    rows_put(write, all->p + rows[i].off, rows[i].len);
+  }
+  rows_put(ids, "}", 2); /* with the NUL */
+}
+
+/* Replaces customer_metrics: only the changed rows when this process published the state
+ * the table holds (version, today as analytics_state says), else all of them. */
+static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all,
+                              int64_t db_version, int32_t db_today)
+{
+  static const char copy_sql[] = "COPY customer_metrics (customer_id, revenue_to_date, tier, "
+                                 "quadrant, phase, potential, body) FROM STDIN";
+  size_t n = run->snap.n_customers;
+  if (!(published.valid && published.version == db_version && published.today == db_today))
+    return exec_ok(run, "DELETE FROM customer_metrics") && copy_in(run, copy_sql, all);
+  struct rows write = {0}, ids = {0};
+  customer_changes(rows, n, all, &write, &ids);
+  const char *params[] = {ids.p};
+  PGresult *r = query(run, "DELETE FROM customer_metrics WHERE customer_id = ANY($1::bigint[])",
+                      1, params);
+  bool ok = r != NULL && (write.len == 0 || copy_in(run, copy_sql, &write));
+  PQclear(r);
+  free(write.p);
+  free(ids.p);
+  return ok;
 }
 
 /* Publishes in one transaction; *skipped when newer results are published. */
@@ -627,29 +715,39 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   memcpy(a.computed_at, computed_at, sizeof a.computed_at);
   json_t *as_of = ltvd_an_as_of_json(&a, s);
   struct rows docs = {0}, series = {0}, customers = {0};
+  struct crow *crows = calloc(s->n_customers + 1, sizeof *crows);
+  if (crows == NULL)
+    abort();
   render_docs(res, as_of, run->cfg->currency, &docs);
   render_series(res, &series);
-  render_customers(res, &customers);
+  render_customers(res, &customers, crows);
   json_decref(as_of);
 
+  pthread_mutex_lock(&published_lock);
   *skipped = false;
   bool ok = exec_ok(run, "BEGIN");
   PGresult *r = NULL;
+  int64_t db_version = -1;
+  int32_t db_today = LTVD_AN_NO_DAY;
   if (ok) {
     const char *params[] = {version, today};
     r = query(run, "SELECT computed_version IS NOT NULL AND (computed_version > $1::bigint "
-                   "OR (computed_version = $1::bigint AND today > $2::date)) "
+                   "OR (computed_version = $1::bigint AND today > $2::date)), "
+                   "coalesce(computed_version, -1), coalesce(today::text, '') "
                    "FROM analytics_state FOR UPDATE", 2, params);
     ok = r != NULL;
     *skipped = ok && PQgetvalue(r, 0, 0)[0] == 't';
+    if (ok) {
+      db_version = to_i64(PQgetvalue(r, 0, 1));
+      if (!ltvd_an_parse_day(PQgetvalue(r, 0, 2), &db_today))
+        db_today = LTVD_AN_NO_DAY;
+    }
     PQclear(r);
   }
   if (ok && !*skipped) {
     const char *params[] = {version, today, month, computed_at};
     const char *month_param[] = {month};
-    ok = exec_ok(run, "DELETE FROM customer_metrics") &&
-         copy_in(run, "COPY customer_metrics (customer_id, revenue_to_date, tier, quadrant, "
-                      "phase, potential, body) FROM STDIN", &customers) &&
+    ok = publish_customers(run, crows, &customers, db_version, db_today) &&
          exec_ok(run, "DELETE FROM analytics_docs") &&
          copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs) &&
          (r = query(run, "DELETE FROM analytics_series WHERE kind = 'mrr_movements' "
@@ -662,6 +760,16 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
     ok = ok && exec_ok(run, "NOTIFY ltvd_analytics");
   }
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  if (ok && !*skipped) { /* keep what is now published */
+    free(published.rows);
+    published = (struct published){.valid = true, .version = s->data_version,
+                                     .today = s->today, .n = s->n_customers, .rows = crows};
+    crows = NULL;
+  } else if (!ok) {
+    published.valid = false;
+  }
+  pthread_mutex_unlock(&published_lock);
+  free(crows);
   free(docs.p);
   free(series.p);
   free(customers.p);
