@@ -118,27 +118,30 @@ static bool listen_all(PGconn *c)
   return res != NULL;
 }
 
+/* One line per run: {"msg", "status", "data_version"[, "error"]}, the times in msg (the
+ * log writer prints reals at full binary precision). */
 static void log_run(const struct ltvd_an_run_report *rep, double retry_in)
 {
   static const char *const names[] = {"published", "skipped", "failed"};
   bool failed = rep->status == LTVD_AN_RUN_FAILED;
+  char msg[256];
 
   if (!ltvd_log_enabled(failed ? LTVD_LOG_ERROR : LTVD_LOG_INFO))
     return;
+  if (failed)
+    snprintf(msg, sizeof msg, "analytics run failed after %.1f ms; retrying in %.0f s",
+             rep->total_ms, retry_in);
+  else
+    snprintf(msg, sizeof msg, "analytics run %s in %.1f ms (load %.1f, compute %.1f, publish %.1f)",
+             names[rep->status], rep->total_ms, rep->load_ms, rep->compute_ms, rep->publish_ms);
   json_t *line = json_object();
   json_object_set_new(line, "time", json_null());
   json_object_set_new(line, "level", json_string(failed ? "error" : "info"));
-  json_object_set_new(line, "msg", json_string(failed ? "analytics run failed" : "analytics run"));
+  json_object_set_new(line, "msg", json_string(msg));
   json_object_set_new(line, "status", json_string(names[rep->status]));
   json_object_set_new(line, "data_version", json_integer(rep->data_version));
-  json_object_set_new(line, "load_ms", json_real(round(rep->load_ms * 1000) / 1000));
-  json_object_set_new(line, "compute_ms", json_real(round(rep->compute_ms * 1000) / 1000));
-  json_object_set_new(line, "publish_ms", json_real(round(rep->publish_ms * 1000) / 1000));
-  json_object_set_new(line, "total_ms", json_real(round(rep->total_ms * 1000) / 1000));
-  if (failed) {
+  if (failed)
     json_object_set_new(line, "error", json_string(rep->error));
-    json_object_set_new(line, "retry_in_s", json_real(retry_in));
-  }
   ltvd_log_json_new(line);
 }
 
