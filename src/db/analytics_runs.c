@@ -4,18 +4,18 @@
 #include "ltvd/worker.h"
 
 /* The statements below spell the lock's key out. */
-_Static_assert(LTVD_WORKER_LOCK == 7418001, "the worker's lock key changed: update the SQL");
+_Static_assert(LTVD_WORKER_LOCK == 7418003, "the worker's lock key changed: update the SQL");
 
 /* The advisory lock of ltvd/worker.h as pg_locks shows a bigint key: its high half in
  * classid, its low half in objid, objsubid 1. */
 #define WORKER_LOCK_HELD                                                                \
   "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "             \
   "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "    \
-  "AND classid = 0 AND objid = 7418001 AND objsubid = 1)"
+  "AND classid = 0 AND objid = 7418003 AND objsubid = 1)"
 
 const struct ltvd_stmt ltvd_db_analytics_runs_stmts[] = {
-    {"worker_try_lock", "SELECT pg_try_advisory_lock(7418001)"},
-    {"worker_unlock", "SELECT pg_advisory_unlock(7418001)"},
+    {"worker_try_lock", "SELECT pg_try_advisory_lock(7418003)"},
+    {"worker_unlock", "SELECT pg_advisory_unlock(7418003)"},
     /* $1: today. Stale: nothing published, an older data version, or an earlier T. */
     {"worker_stale",
      "SELECT computed_version IS NULL OR computed_version < (SELECT version FROM data_version) "

@@ -440,6 +440,11 @@ START_TEST(test_one_of_two_processes_leads_and_the_other_takes_over)
   while (harness_sql_int(db, by_a) == 0 && harness_now_ms() - t0 < limit_ms(10000))
     harness_sleep_ms(20);
   ck_assert_int_ge(harness_sql_int(db, by_a), 1);
+  /* the leader's lock is not the migrations' lock */
+  char *out;
+  int ws = harness_ltvd(db, (const char *const[]){"migrate", NULL}, &out, 30);
+  ck_assert_msg(ws != -1 && WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+                "ltvd migrate beside a leading worker: wait status %d", ws);
   harness_server *sb = harness_server_start(db, NULL);
   harness_env *b = env_on(db, sb, a);
 
