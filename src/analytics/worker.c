@@ -38,11 +38,11 @@
 #include "ltvd/log.h"
 #include "ltvd/util.h"
 
-#define LOCK_RETRY 1.0      /* seconds between attempts at the lock */
-#define DEBOUNCE_QUIET 0.2  /* run once writes paused this long ... */
-#define DEBOUNCE_MAX 2.0    /* ... or this long after the first pending one */
-#define STALE_CHECK 30.0    /* seconds between comparisons of the versions */
-#define RETRY_FIRST 1.0     /* back-off after a failed run, doubled up to RETRY_MAX */
+#define LOCK_RETRY 1.0     /* seconds between attempts at the lock */
+#define DEBOUNCE_QUIET 0.2 /* run once writes paused this long ... */
+#define DEBOUNCE_MAX 2.0   /* ... or this long after the first pending one */
+#define STALE_CHECK 30.0   /* seconds between comparisons of the versions */
+#define RETRY_FIRST 1.0    /* back-off after a failed run, doubled up to RETRY_MAX */
 #define RETRY_MAX 60.0
 #define RECONNECT_FIRST 0.25 /* back-off between connection attempts */
 #define RECONNECT_MAX 5.0
@@ -68,7 +68,10 @@ struct plan {
   time_t midnight;    /* the next UTC midnight, 0 while LTVD_TODAY fixes T */
 };
 
-static bool stopping(void) { return atomic_load(&w.stop); }
+static bool stopping(void)
+{
+  return atomic_load(&w.stop);
+}
 
 /* Sleeps up to seconds, less when stopping. */
 static void nap(double seconds)
@@ -76,10 +79,13 @@ static void nap(double seconds)
   struct pollfd p = {.fd = w.wake[0], .events = POLLIN};
 
   if (!stopping())
-    poll(&p, 1, (int) ceil(seconds * 1000));
+    poll(&p, 1, (int)ceil(seconds * 1000));
 }
 
-static time_t next_midnight(void) { return (time(NULL) / 86400 + 1) * 86400; }
+static time_t next_midnight(void)
+{
+  return (time(NULL) / 86400 + 1) * 86400;
+}
 
 static PGconn *open_conn(void)
 {
@@ -98,8 +104,7 @@ static PGconn *open_conn(void)
 }
 
 /* false when the statement failed (the connection is then dropped) */
-static bool query_bool(PGconn *c, const char *stmt, int n, const char *const *values,
-                       bool *out)
+static bool query_bool(PGconn *c, const char *stmt, int n, const char *const *values, bool *out)
 {
   PGresult *res = ltvd_db_run(c, stmt, n, values);
 
@@ -226,7 +231,8 @@ static void lead(PGconn *c)
       p.midnight = next_midnight();
     }
     if (now >= p.next_check) {
-      if (!check_stale(c, &p))
+      /* with a run already due the check would add nothing */
+      if (!p.wanted && !p.pending && !check_stale(c, &p))
         return;
       p.next_check = now + STALE_CHECK;
     }
@@ -239,10 +245,10 @@ static void lead(PGconn *c)
     }
     double wait = fmin(due, p.next_check) - now;
     if (p.midnight)
-      wait = fmin(wait, (double) (p.midnight - time(NULL)));
+      wait = fmin(wait, (double)(p.midnight - time(NULL)));
     struct pollfd fds[2] = {{.fd = PQsocket(c), .events = POLLIN},
                             {.fd = w.wake[0], .events = POLLIN}};
-    poll(fds, 2, (int) ceil(fmax(wait, 0) * 1000));
+    poll(fds, 2, (int)ceil(fmax(wait, 0) * 1000));
     if (!drain(c, &p))
       return;
   }
@@ -275,7 +281,7 @@ static void *worker_main(void *arg)
     }
     leading = true;
     ltvd_log(LTVD_LOG_INFO, "analytics worker: this process leads (advisory lock %lld)",
-             (long long) LTVD_WORKER_LOCK);
+             (long long)LTVD_WORKER_LOCK);
     if (listen_all(c))
       lead(c);
     if (stopping())
@@ -319,7 +325,7 @@ void ltvd_worker_stop(void)
     return;
   atomic_store(&w.stop, true);
   ssize_t written = write(w.wake[1], &byte, 1);
-  (void) written;
+  (void)written;
   pthread_join(w.thread, NULL);
   close(w.wake[0]);
   close(w.wake[1]);

@@ -20,7 +20,8 @@
 
 static json_t *real_or_null(const PGresult *res, int row, int col)
 {
-  return PQgetisnull(res, row, col) ? json_null() : json_real(strtod(PQgetvalue(res, row, col), NULL));
+  return PQgetisnull(res, row, col) ? json_null()
+                                    : json_real(strtod(PQgetvalue(res, row, col), NULL));
 }
 
 /* Replies 200 with the status of SPEC section 8. */
@@ -34,8 +35,9 @@ static int reply_status(struct ltvd_req *r)
   json_t *computed = ltvd_db_integer_or_null(res, 0, 1);
   int64_t version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
   json_object_set_new(body, "data_version", json_integer(version));
-  json_object_set_new(body, "stale", json_boolean(json_is_null(computed) ||
-                                                  json_integer_value(computed) < version));
+  json_object_set_new(
+      body, "stale",
+      json_boolean(json_is_null(computed) || json_integer_value(computed) < version));
   json_object_set_new(body, "computed_version", computed);
   for (int i = 0; i < PQntuples(res); i++) {
     if (PQgetisnull(res, i, 6))
@@ -53,7 +55,10 @@ static int reply_status(struct ltvd_req *r)
   return ltvd_reply_json_new(r, 200, body);
 }
 
-int ltvd_api_analytics_status(struct ltvd_req *r) { return reply_status(r); }
+int ltvd_api_analytics_status(struct ltvd_req *r)
+{
+  return reply_status(r);
+}
 
 int ltvd_api_analytics_recompute(struct ltvd_req *r)
 {
@@ -81,16 +86,20 @@ int ltvd_api_analytics_recompute(struct ltvd_req *r)
     if (covered && ran)
       return reply_status(r);
     if (failed && !covered)
-      return ltvd_problem(r, 503, "the analytics run failed; the previous results stay "
-                                  "served and the worker retries with back-off (see GET "
-                                  "/v1/analytics/status)");
+      return ltvd_problem(r, 503,
+                          "the analytics run failed; the previous results stay "
+                          "served and the worker retries with back-off (see GET "
+                          "/v1/analytics/status)");
     if (worker)
       worker_seen = now;
     else if (now - worker_seen >= NO_WORKER_LIMIT)
-      return ltvd_problem(r, 503, "no ltvd process runs the analytics worker (is "
-                                  "LTVD_WORKER=off everywhere?); run ltvd recompute instead");
+      return ltvd_problem(r, 503,
+                          "no ltvd process runs the analytics worker (is "
+                          "LTVD_WORKER=off everywhere?); run ltvd recompute instead");
     if (now - start >= RECOMPUTE_LIMIT)
-      return ltvd_problem(r, 503, "the results were not published within %.0f s; the run "
-                                  "goes on (see GET /v1/analytics/status)", RECOMPUTE_LIMIT);
+      return ltvd_problem(r, 503,
+                          "the results were not published within %.0f s; the run "
+                          "goes on (see GET /v1/analytics/status)",
+                          RECOMPUTE_LIMIT);
   }
 }

@@ -18,7 +18,10 @@ static const char recompute_usage[] =
     "\"load_ms\", \"compute_ms\", \"publish_ms\", \"total_ms\", \"peak_rss_kb\", \"error\"?}.\n"
     "skipped: newer results were already published. Exits 0 unless the run failed (1).\n";
 
-static json_t *ms(double v) { return json_real(round(v * 1000) / 1000); }
+static json_t *ms(double v)
+{
+  return json_real(round(v * 1000) / 1000);
+}
 
 int ltvd_cli_recompute(const struct ltvd_config *cfg, int argc, char **argv)
 {

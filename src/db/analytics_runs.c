@@ -8,9 +8,9 @@ _Static_assert(LTVD_WORKER_LOCK == 7418003, "the worker's lock key changed: upda
 
 /* The advisory lock of ltvd/worker.h as pg_locks shows a bigint key: its high half in
  * classid, its low half in objid, objsubid 1. */
-#define WORKER_LOCK_HELD                                                                \
-  "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "             \
-  "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "    \
+#define WORKER_LOCK_HELD                                                                           \
+  "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "                        \
+  "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "               \
   "AND classid = 0 AND objid = 7418003 AND objsubid = 1)"
 
 const struct ltvd_stmt ltvd_db_analytics_runs_stmts[] = {
@@ -40,7 +40,7 @@ const struct ltvd_stmt ltvd_db_analytics_runs_stmts[] = {
     {"analytics_recompute_poll",
      "SELECT coalesce(computed_version >= $1::bigint, false), "
      "EXISTS (SELECT 1 FROM analytics_runs WHERE id > $2::bigint AND status <> 'running'), "
-     "EXISTS (SELECT 1 FROM analytics_runs WHERE id > $2::bigint AND status = 'failed'), "
-     WORKER_LOCK_HELD " FROM analytics_state"},
+     "EXISTS (SELECT 1 FROM analytics_runs WHERE id > $2::bigint AND status = "
+     "'failed'), " WORKER_LOCK_HELD " FROM analytics_state"},
     {NULL, NULL},
 };

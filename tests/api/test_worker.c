@@ -106,8 +106,8 @@ static void assert_status_shape(const harness_response *r)
 
 static const char *run_status(const harness_response *r, size_t i)
 {
-  return json_string_value(json_object_get(json_array_get(json_object_get(r->json, "runs"), i),
-                                           "status"));
+  return json_string_value(
+      json_object_get(json_array_get(json_object_get(r->json, "runs"), i), "status"));
 }
 
 /* Polls e's status until computed_version >= v; returns the milliseconds it took, or -1
@@ -201,8 +201,8 @@ START_TEST(test_status_before_any_run_and_ltvd_recompute)
   json_t *run = json_array_get(json_object_get(r->json, "runs"), 0);
   ck_assert_int_eq(json_integer_value(json_object_get(run, "data_version")), version);
   ck_assert_msg(json_number_value(json_object_get(run, "duration_ms")) >= total - 0.01,
-                "duration_ms %g, total_ms %g", json_number_value(json_object_get(run, "duration_ms")),
-                total);
+                "duration_ms %g, total_ms %g",
+                json_number_value(json_object_get(run, "duration_ms")), total);
   /* recorded by the command's process, not the server's */
   ck_assert_int_eq(
       harness_sql_int(db, harness_fmt("SELECT count(*) FROM analytics_runs WHERE host LIKE '%%:%%' "
@@ -249,7 +249,8 @@ END_TEST
 
 START_TEST(test_recompute_covers_a_write_made_just_before)
 {
-  long long runs_before = harness_sql_int(env->db, "SELECT coalesce(max(id), 0) FROM analytics_runs");
+  long long runs_before =
+      harness_sql_int(env->db, "SELECT coalesce(max(id), 0) FROM analytics_runs");
   long long v = write_on(env);
   long long t0 = harness_now_ms();
   harness_response *r = recompute_on(env);
@@ -305,8 +306,10 @@ START_TEST(test_steady_writes_do_not_starve_the_worker)
       harness_response_free(r);
     }
   }
-  fprintf(stderr, "measured: under a write every 50 ms (%d writes), the first was computed "
-                  "after %lld ms\n", writes, caught);
+  fprintf(stderr,
+          "measured: under a write every 50 ms (%d writes), the first was computed "
+          "after %lld ms\n",
+          writes, caught);
   ck_assert_msg(caught >= 0, "steady writes starved the worker for %d ms", stream_ms);
   ck_assert_msg(caught <= limit_ms(4000), "the first write took %lld ms to be computed", caught);
 }
@@ -356,7 +359,8 @@ START_TEST(test_a_failing_run_keeps_the_results_and_is_retried_with_back_off)
   ck_assert_str_eq(harness_call(e, "read", "GET", "/v1/analytics/tiers", NULL, NULL)->body, tiers);
   /* logged with its error */
   const char *log = server_log(e->srv);
-  ck_assert_msg(strstr(log, "\"analytics run failed after ") && strstr(log, "test refuses to publish"),
+  ck_assert_msg(strstr(log, "\"analytics run failed after ") &&
+                    strstr(log, "test refuses to publish"),
                 "the failure is not logged with its error");
 
   /* a recompute runs at once despite the back-off, and reports the failure (no SQL) */
@@ -388,30 +392,70 @@ static const char *body_2mb(void)
 }
 
 static const struct bad_case bad_cases[] = {
-    {.name = "recompute with a body", .method = "POST", .path = "/v1/analytics/recompute",
-     .scope = "admin", .body = "{}", .status = 400},
-    {.name = "recompute with a text body", .method = "POST", .path = "/v1/analytics/recompute",
-     .scope = "admin", .header = "Content-Type: text/plain", .body = "now", .status = 400},
-    {.name = "recompute with a query", .method = "POST", .path = "/v1/analytics/recompute?wait=0",
-     .scope = "admin", .status = 400, .field = "wait"},
-    {.name = "recompute with a read key", .method = "POST", .path = "/v1/analytics/recompute",
-     .scope = "read", .status = 403},
-    {.name = "recompute with a write key", .method = "POST", .path = "/v1/analytics/recompute",
-     .scope = "write", .status = 403},
-    {.name = "recompute without a key", .method = "POST", .path = "/v1/analytics/recompute",
+    {.name = "recompute with a body",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
+     .scope = "admin",
+     .body = "{}",
+     .status = 400},
+    {.name = "recompute with a text body",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
+     .scope = "admin",
+     .header = "Content-Type: text/plain",
+     .body = "now",
+     .status = 400},
+    {.name = "recompute with a query",
+     .method = "POST",
+     .path = "/v1/analytics/recompute?wait=0",
+     .scope = "admin",
+     .status = 400,
+     .field = "wait"},
+    {.name = "recompute with a read key",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
+     .scope = "read",
+     .status = 403},
+    {.name = "recompute with a write key",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
+     .scope = "write",
+     .status = 403},
+    {.name = "recompute without a key",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
      .status = 401},
-    {.name = "recompute of 2 MiB", .method = "POST", .path = "/v1/analytics/recompute",
-     .scope = "admin", .make_body = body_2mb, .status = 413},
-    {.name = "recompute by GET", .method = "GET", .path = "/v1/analytics/recompute",
-     .scope = "admin", .status = 405},
-    {.name = "status with an unknown parameter", .method = "GET",
-     .path = "/v1/analytics/status?limit=5", .scope = "read", .status = 400, .field = "limit"},
-    {.name = "status with SQL", .method = "GET",
-     .path = "/v1/analytics/status?x=%27%3B%20DROP%20TABLE%20analytics_runs%3B--", .scope = "read",
-     .status = 400, .field = "x"},
-    {.name = "status without a key", .method = "GET", .path = "/v1/analytics/status",
+    {.name = "recompute of 2 MiB",
+     .method = "POST",
+     .path = "/v1/analytics/recompute",
+     .scope = "admin",
+     .make_body = body_2mb,
+     .status = 413},
+    {.name = "recompute by GET",
+     .method = "GET",
+     .path = "/v1/analytics/recompute",
+     .scope = "admin",
+     .status = 405},
+    {.name = "status with an unknown parameter",
+     .method = "GET",
+     .path = "/v1/analytics/status?limit=5",
+     .scope = "read",
+     .status = 400,
+     .field = "limit"},
+    {.name = "status with SQL",
+     .method = "GET",
+     .path = "/v1/analytics/status?x=%27%3B%20DROP%20TABLE%20analytics_runs%3B--",
+     .scope = "read",
+     .status = 400,
+     .field = "x"},
+    {.name = "status without a key",
+     .method = "GET",
+     .path = "/v1/analytics/status",
      .status = 401},
-    {.name = "status by POST", .method = "POST", .path = "/v1/analytics/status", .scope = "admin",
+    {.name = "status by POST",
+     .method = "POST",
+     .path = "/v1/analytics/status",
+     .scope = "admin",
      .status = 405},
 };
 
@@ -434,8 +478,8 @@ START_TEST(test_one_of_two_processes_leads_and_the_other_takes_over)
   harness_server *sa = harness_server_start(db, NULL);
   harness_env *a = env_on(db, sa, NULL);
   /* A leads: its first run is recorded */
-  const char *by_a = harness_fmt("SELECT count(*) FROM analytics_runs WHERE host LIKE '%s'",
-                                 host_of(sa));
+  const char *by_a =
+      harness_fmt("SELECT count(*) FROM analytics_runs WHERE host LIKE '%s'", host_of(sa));
   long long t0 = harness_now_ms();
   while (harness_sql_int(db, by_a) == 0 && harness_now_ms() - t0 < limit_ms(10000))
     harness_sleep_ms(20);
@@ -458,9 +502,8 @@ START_TEST(test_one_of_two_processes_leads_and_the_other_takes_over)
   ck_assert_int_ge(computed(r), v);
   ck_assert_int_ge(harness_sql_int(db, "SELECT count(*) FROM analytics_runs"), 3);
   ck_assert_int_eq(harness_sql_int(db, "SELECT count(DISTINCT host) FROM analytics_runs"), 1);
-  ck_assert_int_eq(harness_sql_int(db, "SELECT count(*) FROM analytics_runs") -
-                       harness_sql_int(db, by_a),
-                   0);
+  ck_assert_int_eq(
+      harness_sql_int(db, "SELECT count(*) FROM analytics_runs") - harness_sql_int(db, by_a), 0);
   harness_response *sa_status = status_of(a), *sb_status = status_of(b);
   ck_assert_int_eq(computed(sa_status), computed(sb_status));
   ck_assert_int_eq(computed(sa_status), v);
@@ -475,8 +518,9 @@ START_TEST(test_one_of_two_processes_leads_and_the_other_takes_over)
   long long took = wait_computed(b, v, limit_ms(10000));
   ck_assert_msg(took >= 0, "no process computed version %lld within %d ms of the kill", v,
                 limit_ms(10000));
-  fprintf(stderr, "measured: after kill -9 of the leader, a write was computed by the other "
-                  "process %lld ms after the kill\n",
+  fprintf(stderr,
+          "measured: after kill -9 of the leader, a write was computed by the other "
+          "process %lld ms after the kill\n",
           harness_now_ms() - killed);
   const char *by_b = harness_fmt("SELECT count(*) FROM analytics_runs WHERE id > %lld AND host "
                                  "LIKE '%s'",
