@@ -315,6 +315,18 @@ START_TEST(test_steady_writes_do_not_starve_the_worker)
 }
 END_TEST
 
+START_TEST(test_a_change_without_notification_is_computed_within_30_s)
+{
+  /* a change whose NOTIFY never arrived (e.g. sent while no process led) */
+  ck_assert_int_ge(wait_computed(env, write_on(env), limit_ms(10000)), 0);
+  long long v = harness_sql_int(env->db, "UPDATE data_version SET version = version + 1 "
+                                         "RETURNING version");
+  long long took = wait_computed(env, v, 31000 + limit_ms(3000));
+  ck_assert_msg(took >= 0, "version %lld (no NOTIFY) was not computed within 30 s", v);
+  fprintf(stderr, "measured: a change without NOTIFY computed after %lld ms\n", took);
+}
+END_TEST
+
 /* A failing run ------------------------------------------------------------------------ */
 
 START_TEST(test_a_failing_run_keeps_the_results_and_is_retried_with_back_off)
@@ -546,6 +558,7 @@ static Suite *worker_suite(void)
   tc = harness_tcase("debounce");
   tcase_add_test(tc, test_a_write_is_computed_without_recompute);
   tcase_add_test(tc, test_steady_writes_do_not_starve_the_worker);
+  tcase_add_test(tc, test_a_change_without_notification_is_computed_within_30_s);
   suite_add_tcase(s, tc);
   tc = harness_tcase("failure");
   tcase_add_test(tc, test_a_failing_run_keeps_the_results_and_is_retried_with_back_off);
