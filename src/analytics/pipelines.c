@@ -11,9 +11,10 @@
  * unrounded and an expected value is one; plain amounts stay integers. Each weighted sum
  * is computed as Σ over stages of probability × (the exact int64 sum of the amounts in
  * that stage), so it does not depend on the order of the deals. The forecast groups the
- * open deals by the month of expected_close_date (a sort of small records), months
- * ascending and `unscheduled` (no expected date) last; a month is listed when it has an
- * open deal, even one weighing 0. */
+ * open deals by the month of expected_close_date into buckets, one per (pipeline, month)
+ * found through an open-addressing hash and holding the amount per stage; the few buckets
+ * are then sorted, months ascending and `unscheduled` (no expected date) last. A month is
+ * listed when it has an open deal, even one weighing 0. */
 #include "ltvd/analytics.h"
 
 #include <stdlib.h>
@@ -24,6 +25,14 @@
 static void *xcalloc(size_t n, size_t size)
 {
   void *p = calloc(n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    abort();
+  return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+  p = realloc(p, n ? n : 1);
   if (p == NULL)
     abort();
   return p;
@@ -46,29 +55,69 @@ struct pipe_tally {
   int64_t won, lost, days_to_close;
 };
 
-/* An open deal as the forecast sorts it. */
-struct open_deal {
-  int32_t pipeline, month, stage;
-  int64_t amount;
+/* The forecast's buckets. A key is pipeline << 32 | month (UNSCHEDULED sorts last). */
+struct buckets {
+  size_t n, cap;   /* buckets used, hash slots (a power of two, at least 2n) */
+  size_t stride;   /* stages per bucket: the most any pipeline has */
+  int64_t *key;    /* per bucket */
+  int64_t *amount; /* per bucket, stride amounts */
+  size_t *slot;    /* per hash slot: bucket + 1, 0 when empty */
 };
 
-static int cmp_open(const void *a, const void *b)
+static size_t *find_slot(const struct buckets *b, int64_t key)
 {
-  const struct open_deal *x = a, *y = b;
-  if (x->pipeline != y->pipeline)
-    return x->pipeline < y->pipeline ? -1 : 1;
-  if (x->month != y->month)
-    return x->month < y->month ? -1 : 1;
-  return (x->stage > y->stage) - (x->stage < y->stage);
+  size_t h = (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> 17) & (b->cap - 1);
+  while (b->slot[h] != 0 && b->key[b->slot[h] - 1] != key)
+    h = (h + 1) & (b->cap - 1);
+  return &b->slot[h];
+}
+
+static void grow(struct buckets *b)
+{
+  size_t old = b->cap / 2;
+  b->cap = b->cap ? b->cap * 2 : 64;
+  b->key = xrealloc(b->key, b->cap / 2 * sizeof *b->key);
+  b->amount = xrealloc(b->amount, b->cap / 2 * b->stride * sizeof *b->amount);
+  free(b->slot);
+  b->slot = xcalloc(b->cap, sizeof *b->slot);
+  memset(b->amount + old * b->stride, 0, (b->cap / 2 - old) * b->stride * sizeof *b->amount);
+  for (size_t i = 0; i < b->n; i++)
+    *find_slot(b, b->key[i]) = i + 1;
+}
+
+static void bucket_add(struct buckets *b, int32_t pipeline, int32_t month, int stage,
+                       int64_t amount)
+{
+  int64_t key = (int64_t)pipeline << 32 | (int64_t)(uint32_t)month;
+  if (b->n + 1 > b->cap / 2)
+    grow(b);
+  size_t *slot = find_slot(b, key);
+  if (*slot == 0) {
+    b->key[b->n] = key;
+    *slot = ++b->n;
+  }
+  b->amount[(*slot - 1) * b->stride + (size_t)stage] += amount;
+}
+
+/* A bucket as the forecast lists them: by key. */
+struct ordered {
+  int64_t key;
+  size_t bucket;
+};
+
+static int cmp_ordered(const void *x, const void *y)
+{
+  const struct ordered *a = x, *b = y;
+  return (a->key > b->key) - (a->key < b->key);
 }
 
 struct tallies {
   size_t *base; /* per pipeline: its first stage in st */
   struct stage_tally *st;
   struct pipe_tally *pt;
-  struct open_deal *open;
-  size_t n_open;
-  uint8_t *seen; /* per stage of one deal */
+  struct buckets fc;
+  struct ordered *order; /* the buckets by key */
+  uint8_t *seen;         /* per stage of one deal */
 };
 
 static void closed_deal(const struct ltvd_an_snapshot *s, const struct ltvd_an_deal *d,
@@ -110,19 +159,19 @@ static void tally(const struct ltvd_an_snapshot *s, struct tallies *t)
       struct stage_tally *st = &t->st[t->base[d->pipeline] + (size_t)d->stage];
       st->open_deals++;
       st->amount += d->amount;
-      t->open[t->n_open++] =
-          (struct open_deal){.pipeline = d->pipeline,
-                             .month = d->expected_close_day == LTVD_AN_NO_DAY
-                                          ? UNSCHEDULED
-                                          : ltvd_an_month_of(d->expected_close_day),
-                             .stage = d->stage,
-                             .amount = d->amount};
+      int32_t month = d->expected_close_day == LTVD_AN_NO_DAY
+                          ? UNSCHEDULED
+                          : ltvd_an_month_of(d->expected_close_day);
+      bucket_add(&t->fc, d->pipeline, month, d->stage, d->amount);
     } else if (d->closed_day != LTVD_AN_NO_DAY && d->closed_day >= window &&
                d->closed_day <= s->today) {
       closed_deal(s, d, t);
     }
   }
-  qsort(t->open, t->n_open, sizeof *t->open, cmp_open);
+  t->order = xcalloc(t->fc.n, sizeof *t->order);
+  for (size_t i = 0; i < t->fc.n; i++)
+    t->order[i] = (struct ordered){.key = t->fc.key[i], .bucket = i};
+  qsort(t->order, t->fc.n, sizeof *t->order, cmp_ordered);
 }
 
 static json_t *ratio(double num, int64_t den)
@@ -144,24 +193,18 @@ static json_t *stage_json(const struct ltvd_an_stage *stage, const struct stage_
   return o;
 }
 
-/* The forecast of pipeline p from its run of sorted open deals starting at *pos. */
+/* The forecast of pipeline p from its buckets, the first at *pos in key order. */
 static json_t *forecast_json(const struct ltvd_an_pipeline *pl, int32_t p, const struct tallies *t,
                              size_t *pos)
 {
   json_t *rows = json_array();
-  size_t j = *pos;
-  while (j < t->n_open && t->open[j].pipeline == p) {
-    int32_t month = t->open[j].month;
+  for (; *pos < t->fc.n && t->order[*pos].key >> 32 == p; ++*pos) {
+    size_t b = t->order[*pos].bucket;
+    int32_t month = (int32_t)(uint32_t)(t->order[*pos].key & 0xffffffff);
+    const int64_t *amount = &t->fc.amount[b * t->fc.stride];
     double weighted = 0;
-    while (j < t->n_open && t->open[j].pipeline == p && t->open[j].month == month) {
-      int32_t stage = t->open[j].stage;
-      int64_t amount = 0;
-      for (; j < t->n_open && t->open[j].pipeline == p && t->open[j].month == month &&
-             t->open[j].stage == stage;
-           j++)
-        amount += t->open[j].amount;
-      weighted += (double)amount * pl->stages[stage].probability;
-    }
+    for (int k = 0; k < pl->n_stages; k++)
+      weighted += (double)amount[k] * pl->stages[k].probability;
     char name[8];
     if (month != UNSCHEDULED)
       ltvd_an_format_month(month, name);
@@ -169,7 +212,6 @@ static json_t *forecast_json(const struct ltvd_an_pipeline *pl, int32_t p, const
                                           month == UNSCHEDULED ? "unscheduled" : name,
                                           "weighted_amount", weighted));
   }
-  *pos = j;
   return rows;
 }
 
@@ -205,7 +247,7 @@ json_t *ltvd_an_pipelines_rows(const struct ltvd_an_results *res)
   }
   t.st = xcalloc(n_st, sizeof *t.st);
   t.pt = xcalloc(np, sizeof *t.pt);
-  t.open = xcalloc(s->n_deals, sizeof *t.open);
+  t.fc.stride = max_st;
   t.seen = xcalloc(max_st, 1);
   tally(s, &t);
 
@@ -216,7 +258,10 @@ json_t *ltvd_an_pipelines_rows(const struct ltvd_an_results *res)
   free(t.base);
   free(t.st);
   free(t.pt);
-  free(t.open);
+  free(t.fc.key);
+  free(t.fc.amount);
+  free(t.fc.slot);
+  free(t.order);
   free(t.seen);
   return rows;
 }
