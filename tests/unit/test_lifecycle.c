@@ -872,6 +872,63 @@ START_TEST(pipeline_statistics)
 }
 END_TEST
 
+/* 120 open deals over two pipelines: in "nb", deal i (0 … 79) expects month
+ * 2025-01 + (7i mod 50) (every one of 50 months, in scrambled order), amount 10(i + 1), in
+ * lead (0.1) when i is even, else proposal (0.5), and i = 80 … 99 have no expected date;
+ * "xs" (upsell; stages o 0.25, w, l) holds 20 deals expecting 2026-01 + (i mod 40).
+ * Every month is listed once, ascending, unscheduled last, each pipeline apart, with
+ * Σ amount × probability recomputed here. */
+START_TEST(forecast_over_many_months)
+{
+  snap.today = day(2025, 6, 15);
+  sales_pipeline();
+  int xs = ltvd_an_add_pipeline(&snap, "xs", LTVD_AN_UPSELL, 2);
+  ltvd_an_add_stage(&snap, xs, "o", 1, 0.25, LTVD_AN_OPEN);
+  ltvd_an_add_stage(&snap, xs, "w", 2, 1, LTVD_AN_WON);
+  ltvd_an_add_stage(&snap, xs, "l", 3, 0, LTVD_AN_LOST);
+  int32_t c = customer(1);
+  double nb_month[50] = {0}, xs_month[40] = {0}, unscheduled = 0;
+  for (int i = 0; i < 120; i++) {
+    int64_t amount = 10 * (i + 1);
+    if (i < 80) {
+      int k = 7 * i % 50;
+      nb_month[k] += (double)amount * (i % 2 ? 0.5 : 0.1);
+      deal(c, "nb", i % 2 ? "proposal" : "lead", NULL, false, amount, day(2025, 1, 1),
+           LTVD_AN_NO_DAY, ltvd_an_month_first(month(2025, 1) + k) + i % 28);
+    } else if (i < 100) {
+      unscheduled += (double)amount * (i % 2 ? 0.5 : 0.1);
+      deal(c, "nb", i % 2 ? "proposal" : "lead", NULL, false, amount, day(2025, 1, 1),
+           LTVD_AN_NO_DAY, LTVD_AN_NO_DAY);
+    } else {
+      xs_month[i % 40] += (double)amount * 0.25;
+      deal(c, "xs", "o", NULL, false, amount, day(2025, 1, 1), LTVD_AN_NO_DAY,
+           ltvd_an_month_first(month(2026, 1) + i % 40));
+    }
+  }
+  run();
+  json_t *rows = ltvd_an_pipelines_rows(&res);
+  json_t *fc = get(json_array_get(rows, 0), "forecast");
+  ck_assert_uint_eq(json_array_size(fc), 51);
+  for (int k = 0; k < 50; k++) {
+    char name[8];
+    ltvd_an_format_month(month(2025, 1) + k, name);
+    ck_assert_str_eq(sval(json_array_get(fc, (size_t)k), "month"), name);
+    ck_near(rval(json_array_get(fc, (size_t)k), "weighted_amount"), nb_month[k]);
+  }
+  ck_assert_str_eq(sval(json_array_get(fc, 50), "month"), "unscheduled");
+  ck_near(rval(json_array_get(fc, 50), "weighted_amount"), unscheduled);
+  fc = get(json_array_get(rows, 1), "forecast");
+  ck_assert_uint_eq(json_array_size(fc), 20); /* i = 100 … 119: i mod 40 = 20 … 39 */
+  for (int k = 0; k < 20; k++) {
+    char name[8];
+    ltvd_an_format_month(month(2026, 1) + 20 + k, name);
+    ck_assert_str_eq(sval(json_array_get(fc, (size_t)k), "month"), name);
+    ck_near(rval(json_array_get(fc, (size_t)k), "weighted_amount"), xs_month[20 + k]);
+  }
+  json_decref(rows);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("lifecycle");
@@ -905,6 +962,7 @@ static Suite *suite(void)
   TCase *pl = tcase_create("pipelines");
   tcase_add_checked_fixture(pl, setup, teardown);
   ADD(pl, pipeline_statistics);
+  ADD(pl, forecast_over_many_months);
   suite_add_tcase(s, pl);
   return s;
 }
