@@ -21,6 +21,10 @@ struct ltvd_config {
   bool cors_any;
   double rate_limit; /* requests per second per key; 0 = off */
   bool migrate;      /* serve --migrate */
+  /* outbound webhooks, in seconds: first retry delay, retry window, time per attempt */
+  double webhook_base_delay;
+  double webhook_give_up;
+  double webhook_timeout;
 };
 
 /* Fills cfg from the environment. On error returns false with a message in err. */
