@@ -31,9 +31,9 @@ int ltvd_api_webhook_deliveries_retry(struct ltvd_req *r);
 /* --- SQL; NULL on a database error, recorded for ltvd_db_last_error --- */
 
 struct ltvd_alert_filter {
-  int64_t after;        /* the last id seen; 0: from the start */
-  const char *type;     /* NULL: any */
-  int64_t customer_id;  /* 0: any */
+  int64_t after;       /* the last id seen; 0: from the start */
+  const char *type;    /* NULL: any */
+  int64_t customer_id; /* 0: any */
   int limit;
 };
 
@@ -96,9 +96,8 @@ enum ltvd_outbox_outcome {
  * the end of its retry window; gave_up once the window is over). status 0: no answer.
  * Returns the result (no row when the claim was lost). */
 PGresult *ltvd_db_outbox_record(PGconn *c, int64_t delivery_id, const char *claim,
-                                enum ltvd_outbox_outcome outcome, double delay_s,
-                                double give_up_s, long status, const char *error,
-                                double duration_ms);
+                                enum ltvd_outbox_outcome outcome, double delay_s, double give_up_s,
+                                long status, const char *error, double duration_ms);
 /* Gives a claimed delivery back unsent (the sender is stopping). */
 PGresult *ltvd_db_outbox_release(PGconn *c, int64_t delivery_id, const char *claim);
 

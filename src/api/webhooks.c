@@ -54,11 +54,12 @@ static int parse_log_paging(struct ltvd_req *r, struct ltvd_alert_filter *f)
   if (limit) {
     if (limit[0] < '0' || limit[0] > '9' || !ltvd_parse_int64(limit, 1, 1000, &v))
       return ltvd_problem_field(r, 400, "limit", "must be an integer from 1 to 1000");
-    f->limit = (int) v;
+    f->limit = (int)v;
   }
   if (after && (after[0] < '0' || after[0] > '9' || !ltvd_parse_int64(after, 0, INT64_MAX, &v)))
-    return ltvd_problem_field(r, 400, "after", "must be the id of the last alert seen, an "
-                                               "integer >= 0");
+    return ltvd_problem_field(r, 400, "after",
+                              "must be the id of the last alert seen, an "
+                              "integer >= 0");
   f->after = after ? v : 0;
   return 0;
 }
@@ -88,8 +89,8 @@ int ltvd_api_alerts_list(struct ltvd_req *r)
     json_array_append_new(results, ltvd_db_alert_json(res, i, 0));
   json_t *body = json_pack("{s:o}", "results", results);
   if (n > f.limit)
-    json_object_set_new(body, "paging", json_pack("{s:{s:s}}", "next", "after",
-                                                  PQgetvalue(res, f.limit - 1, 0)));
+    json_object_set_new(body, "paging",
+                        json_pack("{s:{s:s}}", "next", "after", PQgetvalue(res, f.limit - 1, 0)));
   PQclear(res);
   return ltvd_reply_json_new(r, 200, body);
 }
@@ -105,7 +106,7 @@ static int not_found(struct ltvd_req *r)
  * it is one, else why not. */
 static const char *url_problem(const char *url)
 {
-  for (const unsigned char *p = (const unsigned char *) url; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
     if (*p <= 0x20 || *p == 0x7f)
       return "must not contain spaces or control characters";
   if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
@@ -136,16 +137,19 @@ static void check_events(const json_t *events, json_t *errors)
 
   if (!json_is_array(events))
     return;
-  json_array_foreach(events, i, e) {
+  json_array_foreach(events, i, e)
+  {
     if (!json_is_string(e) || !listed(ltvd_alert_types, json_string_value(e))) {
-      json_array_append_new(errors, ltvd_field_error("events", -1, "element %zu must be one of "
-                                                     "%s", i, alert_types_text()));
+      json_array_append_new(errors, ltvd_field_error("events", -1,
+                                                     "element %zu must be one of "
+                                                     "%s",
+                                                     i, alert_types_text()));
       return;
     }
     for (j = 0; j < i; j++)
       if (json_equal(json_array_get(events, j), e)) {
-        json_array_append_new(errors, ltvd_field_error("events", -1, "lists %s twice",
-                                                       json_string_value(e)));
+        json_array_append_new(
+            errors, ltvd_field_error("events", -1, "lists %s twice", json_string_value(e)));
         return;
       }
   }
@@ -166,7 +170,7 @@ static int reply_subscription(struct ltvd_req *r, int status, PGresult *res, con
 
   if (status == 201)
     ltvd_reply_header(r, "Location", "/v1/webhook-subscriptions/%lld",
-                      (long long) ltvd_db_subscription_id(res, 0));
+                      (long long)ltvd_db_subscription_id(res, 0));
   PQclear(res);
   if (secret) {
     json_object_set_new(body, "secret", json_string(secret));
@@ -283,13 +287,12 @@ int ltvd_api_webhook_subscriptions_patch(struct ltvd_req *r)
 
   json_t *url = json_object_get(r->json, "url"), *events = json_object_get(r->json, "events");
   json_t *active = json_object_get(r->json, "active");
-  char *events_json = events ? json_dumps(json_is_array(events) ? events : json_array(),
-                                          JSON_COMPACT)
-                             : strdup(PQgetvalue(res, 0, 3));
+  char *events_json = events
+                          ? json_dumps(json_is_array(events) ? events : json_array(), JSON_COMPACT)
+                          : strdup(PQgetvalue(res, 0, 3));
   PGresult *upd = ltvd_db_subscription_update(
-      r->db, ltvd_db_subscription_id(res, 0),
-      url ? json_string_value(url) : PQgetvalue(res, 0, 2), events_json,
-      active ? json_is_true(active) : PQgetvalue(res, 0, 4)[0] == 't');
+      r->db, ltvd_db_subscription_id(res, 0), url ? json_string_value(url) : PQgetvalue(res, 0, 2),
+      events_json, active ? json_is_true(active) : PQgetvalue(res, 0, 4)[0] == 't');
   free(events_json);
   PQclear(res);
   /* a subscription made active again has deliveries waiting for it */
@@ -332,8 +335,9 @@ int ltvd_api_webhook_deliveries_list(struct ltvd_req *r)
     return status;
   const char *state = ltvd_req_query(r, "state");
   if (state && !listed(delivery_states, state))
-    return ltvd_problem_field(r, 400, "state", "must be one of pending, delivered, failed, "
-                                               "gave_up");
+    return ltvd_problem_field(r, 400, "state",
+                              "must be one of pending, delivered, failed, "
+                              "gave_up");
   PGresult *res = ltvd_db_delivery_list(r->db, id, state, page.after, page.limit + 1);
   if (res == NULL)
     return ltvd_reply_db_error(r);
@@ -362,8 +366,9 @@ int ltvd_api_webhook_deliveries_retry(struct ltvd_req *r)
   if (!found)
     return ltvd_problem(r, 404, "no webhook delivery has this id");
   if (busy)
-    return ltvd_problem(r, 409, "the delivery is being sent right now; ask again once this "
-                                "attempt is recorded");
+    return ltvd_problem(r, 409,
+                        "the delivery is being sent right now; ask again once this "
+                        "attempt is recorded");
   if (!ltvd_db_delivery_reschedule(r->db, id) || !ltvd_db_outbox_notify(r->db) ||
       (res = ltvd_db_delivery_get(r->db, id)) == NULL)
     return ltvd_reply_db_error(r);

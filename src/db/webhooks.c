@@ -10,46 +10,56 @@
 #include "ltvd/db.h"
 #include "ltvd/webhooks.h"
 
-#define ALERT_COLUMNS(a) a ".id, " a ".type, " a ".customer_id, ltvd_ts(" a ".created_at), " a ".data::text"
+/* An alert's columns, the table aliased a. */
+#define ALERT_COLUMNS "a.id, a.type, a.customer_id, ltvd_ts(a.created_at), a.data::text"
 
-#define SUB_COLUMNS                                                                     \
+#define SUB_COLUMNS                                                                                \
   "id, version, url, to_json(events)::text, active, ltvd_ts(created_at), ltvd_ts(updated_at)"
 enum { S_ID, S_VERSION, S_URL, S_EVENTS, S_ACTIVE, S_CREATED, S_UPDATED };
 
-#define DELIVERY_COLUMNS                                                                \
-  "d.id, d.subscription_id, d.alert_id, a.type, d.state, d.attempts, ltvd_ts(d.created_at), " \
-  "CASE WHEN d.state = 'pending' THEN ltvd_ts(d.next_attempt_at) END, d.last_status, "   \
-  "d.last_error, ltvd_ts(d.delivered_at), "                                              \
-  "(SELECT coalesce(json_agg(json_build_object('attempted_at', ltvd_ts(t.attempted_at), " \
-  "'duration_ms', t.duration_ms, 'status', t.status, 'error', t.error) ORDER BY t.id), "  \
+#define DELIVERY_COLUMNS                                                                           \
+  "d.id, d.subscription_id, d.alert_id, a.type, d.state, d.attempts, ltvd_ts(d.created_at), "      \
+  "CASE WHEN d.state = 'pending' THEN ltvd_ts(d.next_attempt_at) END, d.last_status, "             \
+  "d.last_error, ltvd_ts(d.delivered_at), "                                                        \
+  "(SELECT coalesce(json_agg(json_build_object('attempted_at', ltvd_ts(t.attempted_at), "          \
+  "'duration_ms', t.duration_ms, 'status', t.status, 'error', t.error) ORDER BY t.id), "           \
   "'[]') FROM webhook_attempts t WHERE t.delivery_id = d.id)::text"
 enum {
-  D_ID, D_SUBSCRIPTION, D_ALERT, D_TYPE, D_STATE, D_ATTEMPTS, D_CREATED, D_NEXT,
-  D_LAST_STATUS, D_LAST_ERROR, D_DELIVERED, D_ATTEMPT_LIST
+  D_ID,
+  D_SUBSCRIPTION,
+  D_ALERT,
+  D_TYPE,
+  D_STATE,
+  D_ATTEMPTS,
+  D_CREATED,
+  D_NEXT,
+  D_LAST_STATUS,
+  D_LAST_ERROR,
+  D_DELIVERED,
+  D_ATTEMPT_LIST
 };
 
-/* A subscription's wanted types from a JSON array of names. */
-#define EVENTS_PARAM "ARRAY(SELECT jsonb_array_elements_text($2::jsonb))"
+/* A subscription's wanted types from parameter p, a JSON array of names. */
+#define EVENTS_FROM(p) "ARRAY(SELECT jsonb_array_elements_text(" p "::jsonb))"
 
 /* The rows a sender may claim: pending, due, not held by a live lease, of an active
  * subscription with fewer than $2 deliveries in flight; the earliest due first. */
-#define CLAIMABLE                                                                       \
-  "SELECT c.id FROM webhook_subscriptions s "                                            \
-  "CROSS JOIN LATERAL (SELECT count(*) AS n FROM webhook_deliveries f "                  \
-  "  WHERE f.subscription_id = s.id AND f.claim IS NOT NULL AND f.state = 'pending' "    \
-  "  AND f.claimed_until > clock_timestamp()) b "                                        \
-  "CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "        \
-  "  WHERE d.subscription_id = s.id AND d.state = 'pending' "                            \
-  "  AND d.next_attempt_at <= clock_timestamp() "                                        \
-  "  AND (d.claim IS NULL OR d.claimed_until <= clock_timestamp()) "                     \
-  "  ORDER BY d.next_attempt_at, d.id LIMIT greatest($2 - b.n, 0)) c "                   \
+#define CLAIMABLE                                                                                  \
+  "SELECT c.id FROM webhook_subscriptions s "                                                      \
+  "CROSS JOIN LATERAL (SELECT count(*) AS n FROM webhook_deliveries f "                            \
+  "  WHERE f.subscription_id = s.id AND f.claim IS NOT NULL AND f.state = 'pending' "              \
+  "  AND f.claimed_until > clock_timestamp()) b "                                                  \
+  "CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "                  \
+  "  WHERE d.subscription_id = s.id AND d.state = 'pending' "                                      \
+  "  AND d.next_attempt_at <= clock_timestamp() "                                                  \
+  "  AND (d.claim IS NULL OR d.claimed_until <= clock_timestamp()) "                               \
+  "  ORDER BY d.next_attempt_at, d.id LIMIT greatest($2 - b.n, 0)) c "                             \
   "WHERE s.active ORDER BY c.next_attempt_at, c.id LIMIT $1"
 
 const struct ltvd_stmt ltvd_db_webhooks_stmts[] = {
     {"alert_list",
-     "SELECT " ALERT_COLUMNS("a") " FROM alerts a WHERE a.id > $1 "
-     "AND ($2::text IS NULL OR a.type = $2) AND ($3::bigint IS NULL OR a.customer_id = $3) "
-     "ORDER BY a.id LIMIT $4"},
+     "SELECT " ALERT_COLUMNS " FROM alerts a WHERE a.id > $1 AND ($2::text IS NULL OR "
+     "a.type = $2) AND ($3::bigint IS NULL OR a.customer_id = $3) ORDER BY a.id LIMIT $4"},
 
     {"subscription_list",
      "SELECT " SUB_COLUMNS " FROM webhook_subscriptions WHERE id > $1 ORDER BY id LIMIT $2"},
@@ -58,11 +68,10 @@ const struct ltvd_stmt ltvd_db_webhooks_stmts[] = {
      "SELECT " SUB_COLUMNS " FROM webhook_subscriptions WHERE id = $1 FOR UPDATE"},
     {"subscription_insert",
      "INSERT INTO webhook_subscriptions (url, events, active, secret, created_at, updated_at) "
-     "VALUES ($1, " EVENTS_PARAM ", $3, $4, $5, $5) RETURNING " SUB_COLUMNS},
+     "VALUES ($1, " EVENTS_FROM("$2") ", $3, $4, $5, $5) RETURNING " SUB_COLUMNS},
     {"subscription_update",
-     "UPDATE webhook_subscriptions SET url = $3, events = ARRAY(SELECT "
-     "jsonb_array_elements_text($4::jsonb)), active = $5, updated_at = $2, "
-     "version = version + 1 WHERE id = $1 RETURNING " SUB_COLUMNS},
+     "UPDATE webhook_subscriptions SET updated_at = $2, version = version + 1, url = $3, "
+     "active = $5, events = " EVENTS_FROM("$4") " WHERE id = $1 RETURNING " SUB_COLUMNS},
     {"subscription_delete", "DELETE FROM webhook_subscriptions WHERE id = $1 RETURNING id"},
 
     {"delivery_list",
@@ -90,7 +99,7 @@ const struct ltvd_stmt ltvd_db_webhooks_stmts[] = {
      "claimed_until = clock_timestamp() + $3::float8 * interval '1 second' "
      "FROM held h, webhook_subscriptions s, alerts a "
      "WHERE d.id = h.id AND s.id = d.subscription_id AND a.id = d.alert_id "
-     "RETURNING d.id, d.claim, d.window_attempts, s.url, s.secret, " ALERT_COLUMNS("a")},
+     "RETURNING d.id, d.claim, d.window_attempts, s.url, s.secret, " ALERT_COLUMNS},
     {"outbox_next_due",
      "SELECT extract(epoch FROM min(c.next_attempt_at) - clock_timestamp()) "
      "FROM webhook_subscriptions s CROSS JOIN LATERAL (SELECT d.next_attempt_at "
@@ -114,14 +123,17 @@ const struct ltvd_stmt ltvd_db_webhooks_stmts[] = {
      "  WHERE id = $1 AND claim = $2::uuid RETURNING id, state, last_attempt_at) "
      "INSERT INTO webhook_attempts (delivery_id, attempted_at, duration_ms, status, error) "
      "SELECT id, last_attempt_at, $8, $6, $7 FROM d RETURNING delivery_id"},
-    {"outbox_release",
-     "UPDATE webhook_deliveries SET claim = NULL, claimed_until = NULL "
-     "WHERE id = $1 AND claim = $2::uuid"},
+    {"outbox_release", "UPDATE webhook_deliveries SET claim = NULL, claimed_until = NULL "
+                       "WHERE id = $1 AND claim = $2::uuid"},
     {NULL, NULL},
 };
 
-const char *const ltvd_alert_types[] = {"renewal_due",     "nps_detractor", "quadrant_changed",
-                                        "tier_changed",    "opportunity_new", "churned",
+const char *const ltvd_alert_types[] = {"renewal_due",
+                                        "nps_detractor",
+                                        "quadrant_changed",
+                                        "tier_changed",
+                                        "opportunity_new",
+                                        "churned",
                                         NULL};
 
 static json_t *json_text_or_null(const PGresult *res, int row, int col)
@@ -142,16 +154,15 @@ static int64_t int_col(const PGresult *res, int row, int col)
 
 static void fmt_int(char out[24], int64_t v)
 {
-  snprintf(out, 24, "%lld", (long long) v);
+  snprintf(out, 24, "%lld", (long long)v);
 }
 
 /* --- alerts --- */
 
 json_t *ltvd_db_alert_json(const PGresult *res, int row, int first_col)
 {
-  return json_pack("{s:I, s:s, s:o, s:s, s:o}", "id",
-                   (json_int_t) int_col(res, row, first_col), "type",
-                   PQgetvalue(res, row, first_col + 1), "customer_id",
+  return json_pack("{s:I, s:s, s:o, s:s, s:o}", "id", (json_int_t)int_col(res, row, first_col),
+                   "type", PQgetvalue(res, row, first_col + 1), "customer_id",
                    ltvd_db_integer_or_null(res, row, first_col + 2), "created_at",
                    PQgetvalue(res, row, first_col + 3), "data",
                    json_text_or_null(res, row, first_col + 4));
@@ -172,10 +183,10 @@ PGresult *ltvd_db_alert_list(PGconn *c, const struct ltvd_alert_filter *f)
 json_t *ltvd_db_subscription_json(const PGresult *res, int row)
 {
   return json_pack("{s:I, s:s, s:o, s:b, s:I, s:s, s:s}", "id",
-                   (json_int_t) ltvd_db_subscription_id(res, row), "url",
+                   (json_int_t)ltvd_db_subscription_id(res, row), "url",
                    PQgetvalue(res, row, S_URL), "events", json_text_or_null(res, row, S_EVENTS),
                    "active", PQgetvalue(res, row, S_ACTIVE)[0] == 't', "version",
-                   (json_int_t) ltvd_db_subscription_version(res, row), "created_at",
+                   (json_int_t)ltvd_db_subscription_version(res, row), "created_at",
                    PQgetvalue(res, row, S_CREATED), "updated_at", PQgetvalue(res, row, S_UPDATED));
 }
 
@@ -212,8 +223,8 @@ PGresult *ltvd_db_subscription_insert(PGconn *c, const char *url, const char *ev
   char ts[32];
 
   ltvd_clock_timestamp(ts);
-  return LTVD_DB_RUN(c, "subscription_insert", url, events_json, active ? "true" : "false",
-                     secret, ts);
+  return LTVD_DB_RUN(c, "subscription_insert", url, events_json, active ? "true" : "false", secret,
+                     ts);
 }
 
 PGresult *ltvd_db_subscription_update(PGconn *c, int64_t id, const char *url,
@@ -223,8 +234,7 @@ PGresult *ltvd_db_subscription_update(PGconn *c, int64_t id, const char *url,
 
   fmt_int(s, id);
   ltvd_clock_timestamp(ts);
-  return LTVD_DB_RUN(c, "subscription_update", s, ts, url, events_json,
-                     active ? "true" : "false");
+  return LTVD_DB_RUN(c, "subscription_update", s, ts, url, events_json, active ? "true" : "false");
 }
 
 PGresult *ltvd_db_subscription_delete(PGconn *c, int64_t id)
@@ -240,11 +250,11 @@ PGresult *ltvd_db_subscription_delete(PGconn *c, int64_t id)
 json_t *ltvd_db_delivery_json(const PGresult *res, int row)
 {
   return json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:o, s:o, s:o, s:o, s:o}", "id",
-                   (json_int_t) int_col(res, row, D_ID), "subscription_id",
-                   (json_int_t) int_col(res, row, D_SUBSCRIPTION), "alert_id",
-                   (json_int_t) int_col(res, row, D_ALERT), "type", PQgetvalue(res, row, D_TYPE),
+                   (json_int_t)int_col(res, row, D_ID), "subscription_id",
+                   (json_int_t)int_col(res, row, D_SUBSCRIPTION), "alert_id",
+                   (json_int_t)int_col(res, row, D_ALERT), "type", PQgetvalue(res, row, D_TYPE),
                    "state", PQgetvalue(res, row, D_STATE), "attempt_count",
-                   (json_int_t) int_col(res, row, D_ATTEMPTS), "created_at",
+                   (json_int_t)int_col(res, row, D_ATTEMPTS), "created_at",
                    PQgetvalue(res, row, D_CREATED), "next_attempt_at",
                    ltvd_db_text_or_null(res, row, D_NEXT), "last_status",
                    ltvd_db_integer_or_null(res, row, D_LAST_STATUS), "last_error",
@@ -321,9 +331,8 @@ PGresult *ltvd_db_outbox_next_due(PGconn *c)
 }
 
 PGresult *ltvd_db_outbox_record(PGconn *c, int64_t delivery_id, const char *claim,
-                                enum ltvd_outbox_outcome outcome, double delay_s,
-                                double give_up_s, long status, const char *error,
-                                double duration_ms)
+                                enum ltvd_outbox_outcome outcome, double delay_s, double give_up_s,
+                                long status, const char *error, double duration_ms)
 {
   static const char *const names[] = {"delivered", "failed", "retry"};
   char id[24], delay[32], give_up[32], st[24], ms[32];

@@ -37,9 +37,9 @@
 
 #define MAX_IN_FLIGHT 16
 #define PER_SUBSCRIPTION 4
-#define POLL_INTERVAL 1.0    /* seconds between claims when nothing wakes the loop */
-#define RECONNECT_PAUSE 1.0  /* seconds between connection attempts */
-#define LEASE_MARGIN 5.0     /* seconds a lease outlives the request timeout */
+#define POLL_INTERVAL 1.0   /* seconds between claims when nothing wakes the loop */
+#define RECONNECT_PAUSE 1.0 /* seconds between connection attempts */
+#define LEASE_MARGIN 5.0    /* seconds a lease outlives the request timeout */
 #define JITTER 0.2
 
 struct flight {
@@ -88,11 +88,11 @@ double ltvd_sender_retry_after(const char *value, time_t now)
   for (size_t n = strlen(buf); n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'); n--)
     buf[n - 1] = '\0';
   if (buf[0] >= '0' && buf[0] <= '9')
-    return ltvd_parse_int64(buf, 0, INT64_MAX, &seconds) ? fmin((double) seconds, 1e9) : -1;
+    return ltvd_parse_int64(buf, 0, INT64_MAX, &seconds) ? fmin((double)seconds, 1e9) : -1;
   time_t at = buf[0] ? curl_getdate(buf, NULL) : -1;
   if (at == -1)
     return -1;
-  return at > now ? (double) (at - now) : 0;
+  return at > now ? (double)(at - now) : 0;
 }
 
 double ltvd_sender_delay(double base, int attempt, double jitter, double retry_after)
@@ -107,7 +107,7 @@ double ltvd_sender_delay(double base, int attempt, double jitter, double retry_a
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
 {
-  (void) p, (void) ud;
+  (void)p, (void)ud;
   return size * n;
 }
 
@@ -167,7 +167,7 @@ static void launch(PGresult *res, int i)
   f->body = json_dumps(alert, JSON_COMPACT);
   json_decref(alert);
   size_t len = strlen(f->body);
-  ltvd_signature_header(PQgetvalue(res, i, 4), (int64_t) time(NULL), f->body, len, signature);
+  ltvd_signature_header(PQgetvalue(res, i, 4), (int64_t)time(NULL), f->body, len, signature);
   f->headers = add_header(NULL, "Content-Type: application/json");
   f->headers = add_header(f->headers, "X-Ltvd-Signature: %s", signature);
   f->headers = add_header(f->headers, "X-Ltvd-Event-Id: %s", PQgetvalue(res, i, 5));
@@ -180,9 +180,9 @@ static void launch(PGresult *res, int i)
   curl_easy_setopt(e, CURLOPT_URL, PQgetvalue(res, i, 3));
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) (S.timeout * 1000));
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(S.timeout * 1000));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
@@ -211,7 +211,7 @@ static double jitter(void)
   uint32_t r;
 
   ltvd_random_bytes(&r, sizeof r);
-  return (double) r / UINT32_MAX * 2 - 1;
+  return (double)r / UINT32_MAX * 2 - 1;
 }
 
 /* Records the finished request of f; returns the seconds until its retry (-1: none) or
@@ -230,12 +230,10 @@ static double finish(PGconn *c, struct flight *f, CURLcode result)
     error = "the answer is not HTTP";
   enum ltvd_outbox_outcome outcome = ltvd_sender_outcome(status);
   double delay = -1;
-  if (outcome == LTVD_OUTBOX_RETRY)
-    delay = ltvd_sender_delay(S.base_delay, f->window_attempts + 1, jitter(),
-                              status ? ltvd_sender_retry_after(f->retry_after[0] ? f->retry_after
-                                                                                 : NULL,
-                                                               time(NULL))
-                                     : -1);
+  if (outcome == LTVD_OUTBOX_RETRY) {
+    double asked = status ? ltvd_sender_retry_after(f->retry_after, time(NULL)) : -1;
+    delay = ltvd_sender_delay(S.base_delay, f->window_attempts + 1, jitter(), asked);
+  }
   if (status && outcome != LTVD_OUTBOX_DELIVERED)
     ltvd_log(LTVD_LOG_INFO, "webhook delivery %" PRId64 ": the receiver answered %ld%s",
              f->delivery_id, status, outcome == LTVD_OUTBOX_FAILED ? ", not retried" : "");
@@ -344,10 +342,10 @@ static void *run(void *arg)
       }
     }
 
-    double until = c == NULL ? next_connect - ltvd_monotonic()
+    double until = c == NULL                     ? next_connect - ltvd_monotonic()
                    : S.n_flights < MAX_IN_FLIGHT ? next_poll - ltvd_monotonic()
                                                  : POLL_INTERVAL; /* a finished request wakes */
-    int timeout_ms = until <= 0 ? 0 : until >= POLL_INTERVAL ? 1000 : (int) (until * 1000) + 1;
+    int timeout_ms = until <= 0 ? 0 : until >= POLL_INTERVAL ? 1000 : (int)(until * 1000) + 1;
     struct curl_waitfd fd = {.fd = c ? PQsocket(c) : -1, .events = CURL_WAIT_POLLIN};
     curl_multi_poll(S.multi, c ? &fd : NULL, c ? 1 : 0, timeout_ms, NULL);
     int running, left;
@@ -358,7 +356,7 @@ static void *run(void *arg)
         continue;
       char *private;
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &private);
-      struct flight *f = (struct flight *) private;
+      struct flight *f = (struct flight *)private;
       double retry = finish(c, f, m->data.result);
       forget(f);
       wake = true;

@@ -20,15 +20,15 @@
 #define RECEIVER_PORT_LAST 56599
 
 struct receipt {
-  long long event_id;   /* X-Ltvd-Event-Id, -1 when absent or not a number */
-  long long body_id;    /* the body's "id", -1 when absent */
-  char type[32];        /* the body's "type" */
-  char path[64];        /* the request's path */
-  int status;           /* what the receiver answered */
-  bool signature_ok;    /* the HMAC verifies under the secret and t is within 300 s */
-  bool body_ok;         /* a JSON object with exactly id, type, created_at, customer_id, data */
-  bool json_type;       /* Content-Type: application/json */
-  long long at_ms;      /* harness_now_ms() when the request was read */
+  long long event_id; /* X-Ltvd-Event-Id, -1 when absent or not a number */
+  long long body_id;  /* the body's "id", -1 when absent */
+  char type[32];      /* the body's "type" */
+  char path[64];      /* the request's path */
+  int status;         /* what the receiver answered */
+  bool signature_ok;  /* the HMAC verifies under the secret and t is within 300 s */
+  bool body_ok;       /* a JSON object with exactly id, type, created_at, customer_id, data */
+  bool json_type;     /* Content-Type: application/json */
+  long long at_ms;    /* harness_now_ms() when the request was read */
 };
 
 struct receiver;

@@ -19,9 +19,8 @@
 static harness_env *env;
 
 /* ltvd for the delivery tests: retries from 0.2 s, a minute's window, 2 s per request */
-static const char *const fast_retries[] = {"LTVD_WEBHOOK_BASE_DELAY=0.2",
-                                           "LTVD_WEBHOOK_GIVE_UP=60", "LTVD_WEBHOOK_TIMEOUT=2",
-                                           NULL};
+static const char *const fast_retries[] = {"LTVD_WEBHOOK_BASE_DELAY=0.2", "LTVD_WEBHOOK_GIVE_UP=60",
+                                           "LTVD_WEBHOOK_TIMEOUT=2", NULL};
 
 /* Waits up to ms for cond, polling every 20 ms; fails the test with the message if not. */
 #define WAIT_UNTIL(cond, ms, ...)                                                                  \
@@ -34,8 +33,8 @@ static const char *const fast_retries[] = {"LTVD_WEBHOOK_BASE_DELAY=0.2",
 
 /* Helpers ------------------------------------------------------------------------------ */
 
-static harness_response *as(harness_env *e, const char *scope, const char *method,
-                            const char *path, const char *body)
+static harness_response *as(harness_env *e, const char *scope, const char *method, const char *path,
+                            const char *body)
 {
   return harness_call(e, scope, method, path, NULL, body);
 }
@@ -47,10 +46,9 @@ struct sub {
 
 static struct sub subscribe(harness_env *e, const char *url, const char *events)
 {
-  harness_response *r =
-      as(e, "admin", "POST", "/v1/webhook-subscriptions",
-         events ? harness_fmt("{\"url\":\"%s\",\"events\":%s}", url, events)
-                : harness_fmt("{\"url\":\"%s\"}", url));
+  harness_response *r = as(e, "admin", "POST", "/v1/webhook-subscriptions",
+                           events ? harness_fmt("{\"url\":\"%s\",\"events\":%s}", url, events)
+                                  : harness_fmt("{\"url\":\"%s\"}", url));
   harness_assert_status(r, 201);
   struct sub s = {harness_json_int(r, "id"), harness_json_str(r, "secret")};
   ck_assert_msg(s.secret && strlen(s.secret) == 64, "no secret in %s", r->body);
@@ -78,8 +76,8 @@ static long long deliveries_in(harness_db *db, const char *state)
 static json_t *deliveries_of(harness_env *e, long long sub)
 {
   harness_response *r =
-      as(e, "admin", "GET", harness_fmt("/v1/webhook-subscriptions/%lld/deliveries?limit=1000", sub),
-         NULL);
+      as(e, "admin", "GET",
+         harness_fmt("/v1/webhook-subscriptions/%lld/deliveries?limit=1000", sub), NULL);
   harness_assert_status(r, 200);
   return json_object_get(r->json, "results");
 }
@@ -125,7 +123,8 @@ START_TEST(test_subscription_lifecycle_shows_the_secret_once)
   harness_assert_status(r, 201);
   long long id = harness_json_int(r, "id");
   const char *secret = harness_json_str(r, "secret");
-  ck_assert_pstr_eq(harness_header(r, "Location"), harness_fmt("/v1/webhook-subscriptions/%lld", id));
+  ck_assert_pstr_eq(harness_header(r, "Location"),
+                    harness_fmt("/v1/webhook-subscriptions/%lld", id));
   ck_assert_pstr_eq(harness_header(r, "Cache-Control"), "no-store");
   ck_assert_pstr_eq(harness_header(r, "ETag"), "\"1\"");
   ck_assert_msg(harness_header(r, "X-Ltvd-Data-Version") == NULL, "subscriptions are not data");
@@ -170,8 +169,8 @@ START_TEST(test_subscription_lifecycle_shows_the_secret_once)
   ck_assert_pstr_eq(harness_header(p, "ETag"), "\"2\"");
   ck_assert_msg(!json_object_get(p->json, "secret"), "PATCH shows the secret");
   const char *h_old[] = {"If-Match: \"1\"", NULL};
-  harness_assert_problem(harness_call(env, "admin", "PATCH", item, h_old, "{\"active\":true}"),
-                         412, NULL);
+  harness_assert_problem(harness_call(env, "admin", "PATCH", item, h_old, "{\"active\":true}"), 412,
+                         NULL);
   harness_assert_problem(as(env, "admin", "PATCH", item, "{\"active\":true,\"version\":1}"), 412,
                          NULL);
   const char *h_now[] = {"If-Match: \"2\"", NULL};
@@ -189,6 +188,13 @@ START_TEST(test_subscription_lifecycle_shows_the_secret_once)
   harness_assert_problem(as(env, "admin", "GET", item, NULL), 404, NULL);
   harness_assert_problem(as(env, "admin", "DELETE", item, NULL), 404, NULL);
   harness_assert_problem(as(env, "admin", "PATCH", item, "{}"), 404, NULL);
+  /* a replay would have to keep the secret: Idempotency-Key is refused */
+  long long count = harness_sql_int(env->db, "SELECT count(*) FROM webhook_subscriptions");
+  const char *idem[] = {"Idempotency-Key: sub-1", NULL};
+  harness_assert_problem(harness_call(env, "admin", "POST", "/v1/webhook-subscriptions", idem,
+                                      "{\"url\":\"http://127.0.0.1:1/idem\"}"),
+                         422, "Idempotency-Key");
+  ck_assert_int_eq(harness_sql_int(env->db, "SELECT count(*) FROM webhook_subscriptions"), count);
   /* another subscription, another secret */
   ck_assert_str_ne(subscribe(env, "http://127.0.0.1:1/x", NULL).secret, secret);
 }
@@ -203,10 +209,11 @@ START_TEST(test_subscriptions_page_by_id)
   long long last = 0;
   int seen = 0, pages = 0;
   do {
-    harness_response *r = as(env, "admin", "GET",
-                             harness_fmt("/v1/webhook-subscriptions?limit=2%s%s",
-                                         after ? "&after=" : "", after ? harness_urlenc(after) : ""),
-                             NULL);
+    harness_response *r =
+        as(env, "admin", "GET",
+           harness_fmt("/v1/webhook-subscriptions?limit=2%s%s", after ? "&after=" : "",
+                       after ? harness_urlenc(after) : ""),
+           NULL);
     harness_assert_status(r, 200);
     size_t i;
     json_t *s;
@@ -311,8 +318,8 @@ START_TEST(test_alert_log_filters_and_after)
   ck_assert(json_is_null(json_object_get(opp, "customer_id")));
 
   /* filters, alone and together */
-  json_t *r = json_object_get(alerts_page(harness_fmt("?after=%lld&type=tier_changed", start)),
-                              "results");
+  json_t *r =
+      json_object_get(alerts_page(harness_fmt("?after=%lld&type=tier_changed", start)), "results");
   ck_assert_int_eq(json_array_size(r), 2);
   ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(r, 0), "id")), start + 1);
   ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(r, 1), "id")), start + 5);
@@ -350,8 +357,9 @@ START_TEST(test_alerts_are_append_only)
     PQclear(res);
   }
   PQfinish(c);
-  ck_assert_str_eq(harness_sql_value(env->db, harness_fmt("SELECT type FROM alerts WHERE id = %lld", id)),
-                   "churned");
+  ck_assert_str_eq(
+      harness_sql_value(env->db, harness_fmt("SELECT type FROM alerts WHERE id = %lld", id)),
+      "churned");
 }
 END_TEST
 
@@ -486,8 +494,8 @@ START_TEST(test_retry_after_is_honoured)
   receiver_set_secret(rv, s.secret);
   long long seconds =
       insert_alerts(e->db, 1, "nps_detractor", "{\"answers\":[429,200],\"retry_after\":\"2\"}");
-  long long date =
-      insert_alerts(e->db, 1, "nps_detractor", "{\"answers\":[503,200],\"retry_after\":\"date+3\"}");
+  long long date = insert_alerts(e->db, 1, "nps_detractor",
+                                 "{\"answers\":[503,200],\"retry_after\":\"date+3\"}");
   long long small =
       insert_alerts(e->db, 1, "nps_detractor", "{\"answers\":[429,200],\"retry_after\":\"0\"}");
   WAIT_UNTIL(deliveries_in(e->db, "delivered") == 3, 20000, "not all delivered");
@@ -499,9 +507,8 @@ START_TEST(test_retry_after_is_honoured)
   ck_assert_int_ge(g2, 1950); /* an HTTP date has whole seconds: now + 3 is 2..3 s away */
   ck_assert_int_lt(g2, 5000);
   ck_assert_int_lt(g3, 1500); /* a smaller Retry-After leaves the back-off (0.2 s) */
-  ck_assert_int_eq(json_integer_value(json_object_get(delivery_of_alert(e, s.id, seconds),
-                                                      "attempt_count")),
-                   2);
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(delivery_of_alert(e, s.id, seconds), "attempt_count")), 2);
   assert_receipts_valid(rv);
   receiver_free(rv);
   harness_env_down(e);
@@ -715,7 +722,8 @@ START_TEST(test_events_filter_and_inactive_subscriptions)
   receiver_start(rv, 0);
   struct sub only = subscribe(e, receiver_url(rv, "/only-churned"), "[\"churned\"]");
   struct sub off = subscribe(e, receiver_url(rv, "/off"), "[]");
-  harness_assert_status(as(e, "admin", "PATCH", harness_fmt("/v1/webhook-subscriptions/%lld", off.id),
+  harness_assert_status(as(e, "admin", "PATCH",
+                           harness_fmt("/v1/webhook-subscriptions/%lld", off.id),
                            "{\"active\":false}"),
                         200);
   struct sub all = subscribe(e, receiver_url(rv, "/all"), NULL);
@@ -741,7 +749,8 @@ START_TEST(test_events_filter_and_inactive_subscriptions)
   ck_assert_int_eq(to_only, 1);
   ck_assert_int_eq(to_all, 2);
   /* made active again, it gets the alerts created from then on */
-  harness_assert_status(as(e, "admin", "PATCH", harness_fmt("/v1/webhook-subscriptions/%lld", off.id),
+  harness_assert_status(as(e, "admin", "PATCH",
+                           harness_fmt("/v1/webhook-subscriptions/%lld", off.id),
                            "{\"active\":true}"),
                         200);
   insert_alerts(e->db, 1, "renewal_due", "{}");
@@ -760,9 +769,8 @@ START_TEST(test_deleting_a_subscription_ends_its_deliveries)
   receiver_set_secret(rv, s.secret);
   long long alert = insert_alerts(e->db, 1, "churned", "{}");
   WAIT_UNTIL(receiver_count_event(rv, alert, 500) >= 2, 10000, "not retried");
-  harness_assert_status(as(e, "admin", "DELETE", harness_fmt("/v1/webhook-subscriptions/%lld", s.id),
-                           NULL),
-                        204);
+  harness_assert_status(
+      as(e, "admin", "DELETE", harness_fmt("/v1/webhook-subscriptions/%lld", s.id), NULL), 204);
   ck_assert_int_eq(harness_sql_int(e->db, "SELECT count(*) FROM webhook_deliveries"), 0);
   ck_assert_int_eq(harness_sql_int(e->db, "SELECT count(*) FROM webhook_attempts"), 0);
   harness_sleep_ms(300); /* a request in flight at the DELETE may still arrive */
@@ -770,9 +778,8 @@ START_TEST(test_deleting_a_subscription_ends_its_deliveries)
   harness_sleep_ms(1500);
   ck_assert_int_eq(receiver_count(rv), n);
   /* the alert stays in the log */
-  ck_assert_int_eq(harness_sql_int(e->db, harness_fmt("SELECT count(*) FROM alerts WHERE id = %lld",
-                                                      alert)),
-                   1);
+  ck_assert_int_eq(
+      harness_sql_int(e->db, harness_fmt("SELECT count(*) FROM alerts WHERE id = %lld", alert)), 1);
   receiver_free(rv);
   harness_env_down(e);
 }
