@@ -288,7 +288,8 @@ static bool claim(PGconn *c, double *next_poll)
     return ltvd_db_last_error() != LTVD_DB_CONNECTION;
   if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
     double due = strtod(PQgetvalue(res, 0, 0), NULL);
-    /* one due now was left by the per-subscription limit: a finished request wakes us */
+    /* due before the next poll: wake then. Due already: it was left by the per-subscription
+     * limit or is held by another process, and a finished request or the poll wakes us */
     if (due >= 0 && due < POLL_INTERVAL)
       *next_poll = now + due + 0.005;
   }
