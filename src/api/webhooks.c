@@ -155,6 +155,12 @@ static void check_events(const json_t *events, json_t *errors)
   }
 }
 
+/* The wanted types as the JSON text the SQL takes, from events (null: every type). */
+static char *events_text(const json_t *events)
+{
+  return json_is_array(events) ? json_dumps(events, JSON_COMPACT) : strdup("[]");
+}
+
 static void check_active(const json_t *body, json_t *errors)
 {
   const json_t *active = json_object_get(body, "active");
@@ -242,7 +248,7 @@ int ltvd_api_webhook_subscriptions_create(struct ltvd_req *r)
 
   json_t *events = json_object_get(r->json, "events");
   const json_t *active = json_object_get(r->json, "active");
-  char *events_json = json_dumps(json_is_array(events) ? events : json_array(), JSON_COMPACT);
+  char *events_json = events_text(events);
   ltvd_random_bytes(raw, sizeof raw);
   ltvd_hex(raw, sizeof raw, secret);
   PGresult *res =
@@ -287,9 +293,7 @@ int ltvd_api_webhook_subscriptions_patch(struct ltvd_req *r)
 
   json_t *url = json_object_get(r->json, "url"), *events = json_object_get(r->json, "events");
   json_t *active = json_object_get(r->json, "active");
-  char *events_json = events
-                          ? json_dumps(json_is_array(events) ? events : json_array(), JSON_COMPACT)
-                          : strdup(PQgetvalue(res, 0, 3));
+  char *events_json = events ? events_text(events) : strdup(PQgetvalue(res, 0, 3));
   PGresult *upd = ltvd_db_subscription_update(
       r->db, ltvd_db_subscription_id(res, 0), url ? json_string_value(url) : PQgetvalue(res, 0, 2),
       events_json, active ? json_is_true(active) : PQgetvalue(res, 0, 4)[0] == 't');
