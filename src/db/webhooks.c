@@ -1,7 +1,8 @@
 /* The SQL of alerts, webhook subscriptions and the outbox (migrations/0004). Secrets
  * leave the database only in the sender's claim and never in the columns the API shows.
- * The outbox's times run on the database's clock (clock_timestamp()), so that several
- * ltvd processes agree on what is due and whose lease has expired. */
+ * The outbox's times run on the database's clock, so that several ltvd processes agree on
+ * what is due and whose lease has expired; the sender's statements run alone (autocommit),
+ * so now() is the time of the statement and lets the due index bound the scan. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,11 @@ enum {
   "SELECT c.id FROM webhook_subscriptions s "                                                      \
   "CROSS JOIN LATERAL (SELECT count(*) AS n FROM webhook_deliveries f "                            \
   "  WHERE f.subscription_id = s.id AND f.claim IS NOT NULL AND f.state = 'pending' "              \
-  "  AND f.claimed_until > clock_timestamp()) b "                                                  \
+  "  AND f.claimed_until > now()) b "                                                              \
   "CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "                  \
   "  WHERE d.subscription_id = s.id AND d.state = 'pending' "                                      \
-  "  AND d.next_attempt_at <= clock_timestamp() "                                                  \
-  "  AND (d.claim IS NULL OR d.claimed_until <= clock_timestamp()) "                               \
+  "  AND d.next_attempt_at <= now() "                                                              \
+  "  AND (d.claim IS NULL OR d.claimed_until <= now()) "                                           \
   "  ORDER BY d.next_attempt_at, d.id LIMIT greatest($2 - b.n, 0)) c "                             \
   "WHERE s.active ORDER BY c.next_attempt_at, c.id LIMIT $1"
 
@@ -93,18 +94,18 @@ const struct ltvd_stmt ltvd_db_webhooks_stmts[] = {
     {"outbox_claim",
      "WITH due AS (" CLAIMABLE "), "
      "held AS (SELECT d.id FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM due) "
-     "  AND d.state = 'pending' AND (d.claim IS NULL OR d.claimed_until <= clock_timestamp()) "
+     "  AND d.state = 'pending' AND (d.claim IS NULL OR d.claimed_until <= now()) "
      "  FOR UPDATE SKIP LOCKED) "
      "UPDATE webhook_deliveries d SET claim = gen_random_uuid(), "
-     "claimed_until = clock_timestamp() + $3::float8 * interval '1 second' "
+     "claimed_until = now() + $3::float8 * interval '1 second' "
      "FROM held h, webhook_subscriptions s, alerts a "
      "WHERE d.id = h.id AND s.id = d.subscription_id AND a.id = d.alert_id "
      "RETURNING d.id, d.claim, d.window_attempts, s.url, s.secret, " ALERT_COLUMNS},
     {"outbox_next_due",
-     "SELECT extract(epoch FROM min(c.next_attempt_at) - clock_timestamp()) "
+     "SELECT extract(epoch FROM min(c.next_attempt_at) - now()) "
      "FROM webhook_subscriptions s CROSS JOIN LATERAL (SELECT d.next_attempt_at "
      "  FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.state = 'pending' "
-     "  AND (d.claim IS NULL OR d.claimed_until <= clock_timestamp()) "
+     "  AND (d.claim IS NULL OR d.claimed_until <= now()) "
      "  ORDER BY d.next_attempt_at LIMIT 1) c WHERE s.active"},
     /* $3 outcome, $4 delay (s), $5 give-up age (s), $6 status, $7 error, $8 duration (ms) */
     {"outbox_record",

@@ -260,8 +260,11 @@ static PGconn *connect_and_listen(void)
     ltvd_log(LTVD_LOG_WARN, "webhook sender: database unavailable: %s", err);
     return NULL;
   }
+  /* the claim's generic plan looks costly enough to be JIT-compiled, which takes far
+   * longer (~0.7 s) than running it (< 1 ms) */
   PGresult *res = NULL;
-  if (!ltvd_db_prepare_all(c) || (res = ltvd_db_exec(c, "LISTEN " LTVD_OUTBOX_CHANNEL)) == NULL) {
+  if (!ltvd_db_prepare_all(c) ||
+      (res = ltvd_db_exec(c, "SET jit = off; LISTEN " LTVD_OUTBOX_CHANNEL)) == NULL) {
     PQfinish(c);
     return NULL;
   }
