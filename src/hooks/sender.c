@@ -325,6 +325,31 @@ static void hand_back(PGconn *c)
   }
 }
 
+/* Moves the requests on and records the finished ones; false when the connection failed. */
+static bool progress(PGconn *c, bool *wake, double *next_poll)
+{
+  int running, left;
+  CURLMsg *m;
+  bool ok = true;
+
+  curl_multi_perform(S.multi, &running);
+  while ((m = curl_multi_info_read(S.multi, &left)) != NULL) {
+    if (m->msg != CURLMSG_DONE)
+      continue;
+    char *private;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &private);
+    struct flight *f = (struct flight *)private;
+    double retry = finish(ok ? c : NULL, f, m->data.result);
+    forget(f);
+    *wake = true; /* a slot is free */
+    if (retry == -2)
+      ok = false;
+    else if (retry >= 0 && ltvd_monotonic() + retry + 0.005 < *next_poll)
+      *next_poll = ltvd_monotonic() + retry + 0.005;
+  }
+  return ok;
+}
+
 static void *run(void *arg)
 {
   PGconn *c = NULL;
@@ -346,32 +371,20 @@ static void *run(void *arg)
       }
     }
 
-    double until = c == NULL                     ? next_connect - ltvd_monotonic()
-                   : S.n_flights < MAX_IN_FLIGHT ? next_poll - ltvd_monotonic()
-                                                 : POLL_INTERVAL; /* a finished request wakes */
+    /* before waiting on the socket: libpq may have read a notification already, with the
+     * answer to the claim, and the socket would not tell */
+    if (c && !notified(c, &wake)) {
+      PQfinish(c);
+      c = NULL;
+    }
+    double until = c == NULL                      ? next_connect - ltvd_monotonic()
+                   : S.n_flights == MAX_IN_FLIGHT ? POLL_INTERVAL /* a finished request wakes */
+                   : wake                         ? 0
+                                                  : next_poll - ltvd_monotonic();
     int timeout_ms = until <= 0 ? 0 : until >= POLL_INTERVAL ? 1000 : (int)(until * 1000) + 1;
     struct curl_waitfd fd = {.fd = c ? PQsocket(c) : -1, .events = CURL_WAIT_POLLIN};
     curl_multi_poll(S.multi, c ? &fd : NULL, c ? 1 : 0, timeout_ms, NULL);
-    int running, left;
-    curl_multi_perform(S.multi, &running);
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(S.multi, &left)) != NULL) {
-      if (m->msg != CURLMSG_DONE)
-        continue;
-      char *private;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &private);
-      struct flight *f = (struct flight *)private;
-      double retry = finish(c, f, m->data.result);
-      forget(f);
-      wake = true;
-      if (retry == -2 && c) {
-        PQfinish(c);
-        c = NULL;
-      } else if (retry >= 0 && ltvd_monotonic() + retry + 0.005 < next_poll) {
-        next_poll = ltvd_monotonic() + retry + 0.005;
-      }
-    }
-    if (c && !notified(c, &wake)) {
+    if (!progress(c, &wake, &next_poll) && c) {
       PQfinish(c);
       c = NULL;
     }
