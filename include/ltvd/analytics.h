@@ -211,6 +211,9 @@ void ltvd_an_add_mrr(struct ltvd_an_snapshot *s, int32_t customer, int32_t month
 void ltvd_an_add_signal(struct ltvd_an_snapshot *s, int32_t customer,
                         const struct ltvd_an_signal *sig);
 void ltvd_an_snapshot_finish(struct ltvd_an_snapshot *s);
+/* Moves the MRR lines and signals added to src (not finished) to the end of dst's, for a
+ * loader that reads them on another connection; src keeps nothing of them. */
+void ltvd_an_snapshot_take_rows(struct ltvd_an_snapshot *dst, struct ltvd_an_snapshot *src);
 
 /* Lookups in a snapshot being built or finished: LTVD_AN_NONE when absent. */
 int ltvd_an_unit_index(const struct ltvd_an_snapshot *s, const char *key);

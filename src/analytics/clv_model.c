@@ -56,9 +56,10 @@ static double softplus(double u)
  * grows as 1/(1 − z) when the parameters are small). */
 static double log_series(double A, double B, double C, double z, double *lost)
 {
-  /* the positive and negative parts as e^scale · P and e^scale · N, scale the log of the
-   * largest term so far, so that each term costs one log and one exp; t_0 = 1 */
-  double scale = 0, P = 1, N = 0, lt = 0;
+  /* the positive and negative parts as e^scale · P and e^scale · N, each term t_k taken
+   * from the last by its ratio (t_0 = 1) and e^scale raised whenever a term passes 1e200,
+   * so that a term costs a few multiplications, not a log and an exp */
+  double scale = 0, P = 1, N = 0, t = 1;
   int sign = 1;
   bool done = false;
 
@@ -69,16 +70,15 @@ static double log_series(double A, double B, double C, double z, double *lost)
       break;
     }
     double rho = z * fabs(fa * fb) / ((C + k) * (k + 1));
-    lt += log(rho);
+    t *= rho;
     if ((fa < 0) != (fb < 0))
       sign = -sign;
-    if (lt > scale) {
-      double shrink = exp(scale - lt);
-      P *= shrink;
-      N *= shrink;
-      scale = lt;
+    if (t > 1e200) {
+      P /= t;
+      N /= t;
+      scale += log(t);
+      t = 1;
     }
-    double t = exp(lt - scale);
     if (sign > 0)
       P += t;
     else

@@ -178,6 +178,23 @@ void ltvd_an_add_signal(struct ltvd_an_snapshot *s, int32_t customer,
   b->signal_customer[s->n_signals++] = customer;
 }
 
+void ltvd_an_snapshot_take_rows(struct ltvd_an_snapshot *dst, struct ltvd_an_snapshot *src)
+{
+  struct ltvd_an_build *from = build(src);
+  for (size_t i = 0; i < src->n_mrr; i++)
+    ltvd_an_add_mrr(dst, from->mrr_customer[i], src->mrr[i].month, src->mrr[i].product,
+                    src->mrr[i].mrr);
+  for (size_t i = 0; i < src->n_signals; i++)
+    ltvd_an_add_signal(dst, from->signal_customer[i], &src->signals[i]);
+  free(src->mrr);
+  free(src->signals);
+  free(from->mrr_customer);
+  free(from->signal_customer);
+  src->mrr = NULL, src->signals = NULL, src->n_mrr = src->n_signals = 0;
+  from->mrr_customer = from->signal_customer = NULL;
+  from->cap_mrr = from->cap_signals = 0;
+}
+
 /* ---- lookups ------------------------------------------------------------------- */
 
 static int find_key(const void *base, size_t n, size_t size, size_t key_offset,

@@ -394,6 +394,39 @@ static void index_customers(struct run *run)
     run->by_id[s->customers[i].id] = (int32_t) i;
 }
 
+/* The second loader: MRR lines and signals, read on a connection of its own in the same
+ * snapshot as the first (pg_export_snapshot), while the first reads deals and history:
+ * PostgreSQL and the parsing work on both cores. */
+struct side_load {
+  struct run run;      /* its own connection and scratch snapshot; by_id shared */
+  struct ltvd_an_run_report rep; /* its own error */
+  const char *snapshot_id;
+  char today[11];
+  bool ok;
+};
+
+static void *side_load_main(void *arg)
+{
+  struct side_load *side = arg;
+  struct run *run = &side->run;
+  char sql[1024], set[160];
+  snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT '%.100s'", side->snapshot_id);
+  bool ok = exec_ok(run, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") && exec_ok(run, set);
+  snprintf(sql, sizeof sql,
+           "COPY (SELECT customer_id, product, month, mrr FROM mrr_lines WHERE month <= "
+           "date_trunc('month', '%s'::date)::date) TO STDOUT (FORMAT binary)", side->today);
+  ok = ok && copy_rows(run, sql, 4, mrr_row);
+  snprintf(sql, sizeof sql,
+           "COPY (SELECT id, customer_id, type, occurred_at, product, value "
+           "FROM signals WHERE customer_id IS NOT NULL "
+           "AND occurred_at < ('%s'::date + 1)::timestamp AT TIME ZONE 'UTC' "
+           "AND (type = 'nps' OR occurred_at >= ('%s'::date - 89)::timestamp AT TIME ZONE 'UTC')) "
+           "TO STDOUT (FORMAT binary)", side->today, side->today);
+  ok = ok && copy_rows(run, sql, 6, signal_row);
+  side->ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  return NULL;
+}
+
 static bool load(struct run *run)
 {
   struct ltvd_an_snapshot *s = &run->snap;
@@ -411,6 +444,29 @@ static bool load(struct run *run)
                            "ORDER BY id) TO STDOUT (FORMAT binary)", 5, customer_row);
   if (ok)
     index_customers(run);
+
+  /* the side loader: the catalogue and customers shared read-only, rows of its own */
+  struct side_load side = {.run = {.cfg = run->cfg, .by_id = run->by_id,
+                                   .by_id_len = run->by_id_len}};
+  side.run.rep = &side.rep;
+  struct ltvd_an_snapshot *scratch = &side.run.snap;
+  scratch->n_products = s->n_products, scratch->products = s->products;
+  scratch->n_customers = s->n_customers, scratch->customers = s->customers;
+  memcpy(side.today, today, sizeof today);
+  char err[256];
+  pthread_t thread;
+  bool side_started = false;
+  PGresult *exported = ok ? query(run, "SELECT pg_export_snapshot()", 0, NULL) : NULL;
+  if (exported != NULL) {
+    side.snapshot_id = PQgetvalue(exported, 0, 0);
+    side.run.c = ltvd_db_connect(run->cfg->database_url, err, sizeof err);
+    side_started = side.run.c != NULL &&
+                   pthread_create(&thread, NULL, side_load_main, &side) == 0;
+  }
+  if (ok && !side_started)
+    ok = fail(run, "the second loader could not start: %s",
+              exported == NULL ? "no snapshot exported" : side.run.c ? "no thread" : err);
+
   /* T is a validated date: quoting it into COPY (which takes no parameters) is safe */
   snprintf(sql, sizeof sql,
            "COPY (SELECT id, customer_id, pipeline, stage, product, revenue_type = 'recurring', "
@@ -419,18 +475,19 @@ static bool load(struct run *run)
   ok = ok && copy_rows(run, sql, 11, deal_row);
   ok = ok && copy_rows(run, "COPY (SELECT deal_id, pipeline, stage, entered_at, id "
                             "FROM deal_stage_history) TO STDOUT (FORMAT binary)", 5, history_row);
-  snprintf(sql, sizeof sql,
-           "COPY (SELECT customer_id, product, month, mrr FROM mrr_lines "
-           "WHERE month <= date_trunc('month', '%s'::date)::date) TO STDOUT (FORMAT binary)", today);
-  ok = ok && copy_rows(run, sql, 4, mrr_row);
-  snprintf(sql, sizeof sql,
-           "COPY (SELECT id, customer_id, type, occurred_at, product, value "
-           "FROM signals WHERE customer_id IS NOT NULL "
-           "AND occurred_at < ('%s'::date + 1)::timestamp AT TIME ZONE 'UTC' "
-           "AND (type = 'nps' OR occurred_at >= ('%s'::date - 89)::timestamp AT TIME ZONE 'UTC')) "
-           "TO STDOUT (FORMAT binary)", today, today);
-  ok = ok && copy_rows(run, sql, 6, signal_row);
+  if (side_started) {
+    pthread_join(thread, NULL);
+    if (!side.ok && ok)
+      ok = fail(run, "%s", side.run.rep->error[0] ? side.run.rep->error : "the side load failed");
+  }
+  PQclear(exported);
+  if (side.run.c != NULL)
+    PQfinish(side.run.c);
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  ltvd_an_snapshot_take_rows(s, scratch);
+  scratch->n_products = 0, scratch->products = NULL;
+  scratch->n_customers = 0, scratch->customers = NULL;
+  ltvd_an_snapshot_free(scratch);
   if (ok)
     ltvd_an_snapshot_finish(s);
   return ok;
