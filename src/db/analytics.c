@@ -666,11 +666,12 @@ static uint64_t fnv1a(const char *p, size_t n)
   return h;
 }
 
-/* Every customer's row into b, described in out (n_customers entries, by id). */
-static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out)
+/* The rows of customers [from, to) into b, described in out[from, to). */
+static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out,
+                             size_t from, size_t to)
 {
   const struct ltvd_an_snapshot *s = res->snap;
-  for (size_t i = 0; i < s->n_customers; i++) {
+  for (size_t i = from; i < to; i++) {
     const struct ltvd_an_cmetrics *m = &res->c[i];
     char id[24], rtd[24], pot[32];
     size_t start = b->len;
@@ -688,6 +689,20 @@ static void render_customers(const struct ltvd_an_results *res, struct rows *b, 
     out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
                            .hash = fnv1a(b->p + start, b->len - start)};
   }
+}
+
+struct render_half {
+  const struct ltvd_an_results *res;
+  struct crow *out;
+  size_t from, to;
+  struct rows rows;
+};
+
+static void *render_half_main(void *arg)
+{
+  struct render_half *h = arg;
+  render_customers(h->res, &h->rows, h->out, h->from, h->to);
+  return NULL;
 }
 
 /* What this process last published into customer_metrics (each row's hash, by customer
@@ -775,9 +790,23 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   struct crow *crows = calloc(s->n_customers + 1, sizeof *crows);
   if (crows == NULL)
     abort();
+  /* the second half of the customers on another thread while this one renders the rest */
+  struct render_half half = {.res = res, .out = crows, .from = s->n_customers / 2,
+                             .to = s->n_customers};
+  pthread_t thread;
+  bool threaded = pthread_create(&thread, NULL, render_half_main, &half) == 0;
   render_docs(res, as_of, run->cfg->currency, &docs);
   render_series(res, &series);
-  render_customers(res, &customers, crows);
+  render_customers(res, &customers, crows, 0, half.from);
+  if (threaded)
+    pthread_join(thread, NULL);
+  else
+    render_half_main(&half);
+  for (size_t i = half.from; i < half.to; i++)
+    crows[i].off += customers.len;
+  if (half.rows.len > 0)
+    rows_put(&customers, half.rows.p, half.rows.len);
+  free(half.rows.p);
   json_decref(as_of);
 
   pthread_mutex_lock(&published_lock);
