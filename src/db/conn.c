@@ -29,6 +29,7 @@ static const struct ltvd_stmt *const statement_sets[] = {
     ltvd_db_timeline_stmts,
     ltvd_db_hook_sources_stmts,
     ltvd_db_analytics_read_stmts,
+    ltvd_db_opportunities_stmts,
 };
 
 struct thread_conn {
