@@ -40,6 +40,7 @@ extern const struct ltvd_stmt ltvd_db_mrr_stmts[];
 extern const struct ltvd_stmt ltvd_db_signals_stmts[];
 extern const struct ltvd_stmt ltvd_db_timeline_stmts[];
 extern const struct ltvd_stmt ltvd_db_hook_sources_stmts[];
+extern const struct ltvd_stmt ltvd_db_analytics_runs_stmts[]; /* the worker and its endpoints */
 extern const struct ltvd_stmt ltvd_db_analytics_read_stmts[];
 extern const struct ltvd_stmt ltvd_db_opportunities_stmts[];
 

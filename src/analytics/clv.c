@@ -1,7 +1,8 @@
 /* SPEC 4.10 in the worker: BG/NBD and Gamma-Gamma fitted on the snapshot's purchases
  * (src/analytics/clv_model.c does the mathematics), then each customer's predictions.
  * The fit is kept while the purchase summaries are unchanged, so a run whose changes do
- * not touch purchases (or T) does not refit. */
+ * not touch purchases (or T) does not refit; after a change the refit starts from the
+ * previous optimum (the first fit of a process starts from several points). */
 #include "ltvd/analytics.h"
 
 #include <math.h>
@@ -79,6 +80,9 @@ void ltvd_an_clv(struct ltvd_an_results *res)
     pthread_mutex_lock(&cache_lock);
     if (cache.valid && cache.key == key) {
       fitted = cache.fitted, bg = cache.bg, gg = cache.gg;
+    } else if (cache.valid && cache.fitted) { /* the data moved a little: start from there */
+      fitted = ltvd_clv_bgnbd_refit(cs, n, &cache.bg, &bg) &&
+               ltvd_clv_gamma_gamma_refit(cs, n, &cache.gg, &gg) && gg.q > 1;
     } else {
       fitted = ltvd_clv_bgnbd_fit(cs, n, &bg) && ltvd_clv_gamma_gamma_fit(cs, n, &gg) &&
                gg.q > 1;

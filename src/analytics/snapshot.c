@@ -270,7 +270,8 @@ static void group_by_owner(void *rows, size_t n, size_t size, const int32_t *own
   char *sorted = xmalloc(n * size);
   for (size_t i = 0; i < n; i++)
     memcpy(sorted + next[owner[i]]++ * size, (char *) rows + i * size, size);
-  memcpy(rows, sorted, n * size);
+  if (n > 0)
+    memcpy(rows, sorted, n * size);
   free(sorted);
   free(next);
 }
@@ -360,7 +361,8 @@ static int cmp_id_pos(const void *a, const void *b)
 static void finish_families(struct ltvd_an_snapshot *s, struct ltvd_an_build *b)
 {
   char **names = xmalloc((s->n_products + 1) * sizeof *names);
-  memcpy(names, b->product_family, s->n_products * sizeof *names);
+  if (s->n_products > 0)
+    memcpy(names, b->product_family, s->n_products * sizeof *names);
   qsort(names, s->n_products, sizeof *names, cmp_str);
   s->families = xmalloc((s->n_products + 1) * sizeof *s->families);
   s->n_families = 0;

@@ -95,7 +95,7 @@ int ltvd_api_analytics_ltv(struct ltvd_req *r)
 /* {"as_of": <as_of>, ["currency": "...",] ["by": ["axis"],] "results": [<rows>]} from the
  * stored texts, without parsing them. */
 static int reply_series(struct ltvd_req *r, const char *kind, const char *key,
-                        const char *by, bool default_12_months)
+                        const char *by)
 {
   char from[11], to[11];
   const char *from_v, *to_v;
@@ -105,8 +105,7 @@ static int reply_series(struct ltvd_req *r, const char *kind, const char *key,
     return status;
   if (from_v && to_v && strcmp(from_v, to_v) > 0)
     return ltvd_problem_field(r, 400, "from", "must not be after to");
-  PGresult *res = LTVD_DB_RUN(r->db, "analytics_series", kind, key, from_v, to_v,
-                              default_12_months ? "true" : "false");
+  PGresult *res = LTVD_DB_RUN(r->db, "analytics_series", kind, key, from_v, to_v);
   if (res == NULL)
     return ltvd_reply_db_error(r);
   if (PQntuples(res) != 1) {
@@ -130,12 +129,12 @@ int ltvd_api_analytics_ltv_history(struct ltvd_req *r)
   int a, b, status;
   if ((status = parse_by(r, false, &a, &b)))
     return status;
-  return reply_series(r, "ltv", ltvd_an_axis_name(a), ltvd_an_axis_name(a), false);
+  return reply_series(r, "ltv", ltvd_an_axis_name(a), ltvd_an_axis_name(a));
 }
 
 int ltvd_api_mrr_movements(struct ltvd_req *r)
 {
-  return reply_series(r, "mrr_movements", "", NULL, true);
+  return reply_series(r, "mrr_movements", "", NULL);
 }
 
 int ltvd_api_analytics_tiers(struct ltvd_req *r) { return reply_doc(r, "tiers"); }

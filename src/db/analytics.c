@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -63,55 +64,112 @@ static PGresult *query(struct run *run, const char *sql, int n, const char *cons
   return res;
 }
 
-/* ---- COPY text rows ------------------------------------------------------------ */
+/* ---- COPY binary rows ---------------------------------------------------------- */
 
-/* Undoes COPY's text escapes in place; NULL for \N. */
-static char *copy_field(char *f)
-{
-  if (f[0] == '\\' && f[1] == 'N' && f[2] == '\0')
-    return NULL;
-  if (strchr(f, '\\') == NULL)
-    return f;
-  char *w = f;
-  for (char *r = f; *r; r++) {
-    if (*r != '\\' || r[1] == '\0') {
-      *w++ = *r;
-      continue;
-    }
-    r++;
-    switch (*r) {
-    case 'b': *w++ = '\b'; break;
-    case 'f': *w++ = '\f'; break;
-    case 'n': *w++ = '\n'; break;
-    case 'r': *w++ = '\r'; break;
-    case 't': *w++ = '\t'; break;
-    case 'v': *w++ = '\v'; break;
-    case 'x': {
-      int v = 0, n = 0;
-      while (n < 2 && ltvd_hex_value(r[1]) >= 0)
-        v = v * 16 + ltvd_hex_value(*++r), n++;
-      *w++ = (char) v;
-      break;
-    }
-    default:
-      if (*r >= '0' && *r <= '7') {
-        int v = *r - '0', n = 1;
-        while (n < 3 && r[1] >= '0' && r[1] <= '7')
-          v = v * 8 + (*++r - '0'), n++;
-        *w++ = (char) v;
-      } else {
-        *w++ = *r;
-      }
-    }
-  }
-  *w = '\0';
-  return f;
-}
+/* One field of a binary COPY row: len bytes at p, len < 0 for NULL. */
+struct field {
+  const unsigned char *p;
+  int32_t len;
+};
 
 #define MAX_FIELDS 12
-typedef bool (*row_fn)(struct run *run, char **f);
+typedef bool (*row_fn)(struct run *run, const struct field *f);
 
-/* Runs COPY (sql) TO STDOUT and hands each row's nfields fields to fn. */
+static uint32_t be32(const unsigned char *p)
+{
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static int64_t f_int(const struct field *f)
+{
+  if (f->len == 8)
+    return (int64_t) ((uint64_t) be32(f->p) << 32 | be32(f->p + 4));
+  if (f->len == 4)
+    return (int32_t) be32(f->p);
+  if (f->len == 2)
+    return (int16_t) (f->p[0] << 8 | f->p[1]);
+  return 0;
+}
+
+static double f_real(const struct field *f)
+{
+  uint64_t bits = (uint64_t) f_int(f);
+  double d;
+  memcpy(&d, &bits, sizeof d);
+  return f->len == 8 ? d : NAN;
+}
+
+/* PostgreSQL counts dates and timestamps from 2000-01-01. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_US INT64_C(946684800000000)
+#define US_PER_DAY INT64_C(86400000000)
+
+static int32_t f_day(const struct field *f)
+{
+  if (f->len != 4)
+    return LTVD_AN_NO_DAY;
+  int32_t d = (int32_t) f_int(f);
+  return d == INT32_MAX || d == INT32_MIN ? LTVD_AN_NO_DAY : d + PG_EPOCH_DAYS;
+}
+
+/* A timestamptz as microseconds since 1970-01-01T00:00:00Z. */
+static int64_t f_us(const struct field *f)
+{
+  return f_int(f) + PG_EPOCH_US;
+}
+
+static int32_t day_of_us(int64_t us)
+{
+  return (int32_t) (us >= 0 ? us / US_PER_DAY : -((-us - 1) / US_PER_DAY) - 1);
+}
+
+/* The text of a field into buf (NUL-terminated, cut at size - 1); NULL for SQL NULL. */
+static const char *f_text(const struct field *f, char *buf, size_t size)
+{
+  if (f->len < 0)
+    return NULL;
+  size_t n = (size_t) f->len < size - 1 ? (size_t) f->len : size - 1;
+  memcpy(buf, f->p, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Parses the rows of one CopyData message (the first also carries the header, the last
+ * the trailer); false on malformed data. */
+static bool parse_rows(struct run *run, const unsigned char *p, const unsigned char *end,
+                       bool *header_seen, int nfields, row_fn fn)
+{
+  static const unsigned char signature[11] = "PGCOPY\n\377\r\n";
+  if (!*header_seen) {
+    if (end - p < 19 || memcmp(p, signature, 11) != 0)
+      return fail(run, "COPY: not a binary COPY header");
+    p += 19 + be32(p + 15);
+    *header_seen = true;
+  }
+  while (end - p >= 2) {
+    int16_t n = (int16_t) (p[0] << 8 | p[1]);
+    p += 2;
+    if (n == -1)
+      return true; /* the trailer */
+    if (n != nfields)
+      return fail(run, "COPY: %d fields, expected %d", n, nfields);
+    struct field f[MAX_FIELDS];
+    for (int i = 0; i < n; i++) {
+      if (end - p < 4)
+        return fail(run, "COPY: truncated row");
+      f[i].len = (int32_t) be32(p);
+      f[i].p = p + 4;
+      p += 4 + (f[i].len > 0 ? f[i].len : 0);
+      if (p > end)
+        return fail(run, "COPY: truncated field");
+    }
+    if (!fn(run, f))
+      return false;
+  }
+  return true;
+}
+
+/* Runs sql, a COPY (...) TO STDOUT (FORMAT binary), handing each row to fn. */
 static bool copy_rows(struct run *run, const char *sql, int nfields, row_fn fn)
 {
   PGresult *res = PQexec(run->c, sql);
@@ -121,31 +179,13 @@ static bool copy_rows(struct run *run, const char *sql, int nfields, row_fn fn)
     return false;
   }
   PQclear(res);
-  bool ok = true;
+  bool ok = true, header_seen = false;
   char *buf;
   int len;
   while ((len = PQgetCopyData(run->c, &buf, 0)) > 0) {
-    if (ok) {
-      char *f[MAX_FIELDS];
-      int n = 0;
-      if (len > 0 && buf[len - 1] == '\n')
-        buf[len - 1] = '\0';
-      for (char *p = buf; n < MAX_FIELDS;) {
-        f[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (tab == NULL)
-          break;
-        *tab = '\0';
-        p = tab + 1;
-      }
-      if (n != nfields) {
-        ok = fail(run, "%.80s: %d fields, expected %d", sql, n, nfields);
-      } else {
-        for (int i = 0; i < n; i++)
-          f[i] = copy_field(f[i]);
-        ok = fn(run, f);
-      }
-    }
+    if (ok)
+      ok = parse_rows(run, (const unsigned char *) buf, (const unsigned char *) buf + len,
+                      &header_seen, nfields, fn);
     PQfreemem(buf);
   }
   if (len == -2)
@@ -163,15 +203,8 @@ static int64_t to_i64(const char *s)
   return s ? strtoll(s, NULL, 10) : 0;
 }
 
-static int32_t to_day(const char *s)
+static int32_t customer_of(struct run *run, int64_t id)
 {
-  int32_t d;
-  return s && ltvd_an_parse_day(s, &d) ? d : LTVD_AN_NO_DAY;
-}
-
-static int32_t customer_of(struct run *run, const char *id_text)
-{
-  int64_t id = to_i64(id_text);
   if (run->by_id != NULL)
     return id > 0 && id < run->by_id_len ? run->by_id[id] : LTVD_AN_NONE;
   return ltvd_an_customer_index(&run->snap, id);
@@ -179,60 +212,73 @@ static int32_t customer_of(struct run *run, const char *id_text)
 
 /* ---- loading ------------------------------------------------------------------- */
 
-static bool customer_row(struct run *run, char **f)
+#define KEY_BUF 256
+
+/* id, name, industry, acquisition_channel, employee_count */
+static bool customer_row(struct run *run, const struct field *f)
 {
-  ltvd_an_add_customer(&run->snap, to_i64(f[0]), f[1], f[2], f[3], f[4] != NULL, to_i64(f[4]));
+  char name[1024], industry[KEY_BUF], channel[KEY_BUF];
+  ltvd_an_add_customer(&run->snap, f_int(&f[0]), f_text(&f[1], name, sizeof name),
+                       f_text(&f[2], industry, sizeof industry),
+                       f_text(&f[3], channel, sizeof channel), f[4].len >= 0, f_int(&f[4]));
   return true;
 }
 
-static bool deal_row(struct run *run, char **f)
+/* id, customer_id, pipeline, stage, product, recurring, amount, created_at, closed_at,
+ * expected_close_date, contract_end_date */
+static bool deal_row(struct run *run, const struct field *f)
 {
   struct ltvd_an_snapshot *s = &run->snap;
-  int32_t c = customer_of(run, f[1]);
+  int32_t c = customer_of(run, f_int(&f[1]));
   if (c == LTVD_AN_NONE)
     return true; /* an archived customer's */
-  int p = ltvd_an_pipeline_index(s, f[2]);
-  int st = ltvd_an_stage_index(s, p, f[3]);
+  char pipeline[KEY_BUF], stage[KEY_BUF], product[KEY_BUF];
+  int p = ltvd_an_pipeline_index(s, f_text(&f[2], pipeline, sizeof pipeline));
+  int st = ltvd_an_stage_index(s, p, f_text(&f[3], stage, sizeof stage));
   if (st == LTVD_AN_NONE)
-    return fail(run, "deal %s: unknown stage %s/%s", f[0], f[2], f[3]);
+    return fail(run, "deal %lld: unknown stage %s/%s", (long long) f_int(&f[0]), pipeline, stage);
   struct ltvd_an_deal d = {
-      .id = to_i64(f[0]),
+      .id = f_int(&f[0]),
       .customer = c,
       .pipeline = p,
       .stage = st,
-      .product = ltvd_an_product_index(s, f[4]),
-      .recurring = f[5][0] == 't',
-      .amount = to_i64(f[6]),
-      .created_day = to_day(f[7]),
-      .closed_day = to_day(f[8]),
-      .expected_close_day = to_day(f[9]),
-      .contract_end_day = to_day(f[10]),
+      .product = ltvd_an_product_index(s, f_text(&f[4], product, sizeof product)),
+      .recurring = f[5].len == 1 && f[5].p[0] != 0,
+      .amount = f_int(&f[6]),
+      .created_day = day_of_us(f_us(&f[7])),
+      .closed_day = f_day(&f[8]),
+      .expected_close_day = f_day(&f[9]),
+      .contract_end_day = f_day(&f[10]),
   };
   ltvd_an_add_deal(s, &d);
   return true;
 }
 
-/* Stage history rows whose deal is not loaded are dropped by finish. The stage is
- * looked up in the entry's own pipeline, which is the deal's (the foreign key of a deal
- * names its pipeline's stages, and history records the pipeline it was in). */
-static bool history_row(struct run *run, char **f)
+/* deal_id, pipeline, stage, entered_at, id. Rows whose deal is not loaded are dropped by
+ * finish; the stage is looked up in the entry's own pipeline, the deal's. */
+static bool history_row(struct run *run, const struct field *f)
 {
   struct ltvd_an_snapshot *s = &run->snap;
-  int st = ltvd_an_stage_index(s, ltvd_an_pipeline_index(s, f[1]), f[2]);
+  char pipeline[KEY_BUF], stage[KEY_BUF];
+  int st = ltvd_an_stage_index(s, ltvd_an_pipeline_index(s, f_text(&f[1], pipeline, sizeof pipeline)),
+                               f_text(&f[2], stage, sizeof stage));
   if (st == LTVD_AN_NONE)
     return true;
-  ltvd_an_add_history_tie(s, to_i64(f[0]), st, strtod(f[3], NULL) / 86400.0, to_i64(f[4]));
+  ltvd_an_add_history_tie(s, f_int(&f[0]), st, (double) f_us(&f[3]) / (double) US_PER_DAY,
+                          f_int(&f[4]));
   return true;
 }
 
-static bool mrr_row(struct run *run, char **f)
+/* customer_id, product, month, mrr */
+static bool mrr_row(struct run *run, const struct field *f)
 {
-  int32_t c = customer_of(run, f[0]);
-  int32_t day = to_day(f[2]);
+  int32_t c = customer_of(run, f_int(&f[0]));
   if (c == LTVD_AN_NONE)
     return true;
-  ltvd_an_add_mrr(&run->snap, c, ltvd_an_month_of(day), ltvd_an_product_index(&run->snap, f[1]),
-                  to_i64(f[3]));
+  char product[KEY_BUF];
+  ltvd_an_add_mrr(&run->snap, c, ltvd_an_month_of(f_day(&f[2])),
+                  ltvd_an_product_index(&run->snap, f_text(&f[1], product, sizeof product)),
+                  f_int(&f[3]));
   return true;
 }
 
@@ -241,28 +287,29 @@ static int signal_type(const char *t)
   static const char *const names[LTVD_AN_SIGNAL_TYPES] = {
       "email_open", "email_click", "web_visit", "meeting", "call",
       "support_ticket", "usage", "feature_interest", "nps"};
-  for (int i = 0; i < LTVD_AN_SIGNAL_TYPES; i++)
+  for (int i = 0; t != NULL && i < LTVD_AN_SIGNAL_TYPES; i++)
     if (strcmp(t, names[i]) == 0)
       return i;
   return LTVD_AN_NONE;
 }
 
-static bool signal_row(struct run *run, char **f)
+/* id, customer_id, type, occurred_at, product, value */
+static bool signal_row(struct run *run, const struct field *f)
 {
-  int32_t c = customer_of(run, f[1]);
-  int type = signal_type(f[2]);
+  char type_text[KEY_BUF], product[KEY_BUF];
+  int32_t c = customer_of(run, f_int(&f[1]));
+  int type = signal_type(f_text(&f[2], type_text, sizeof type_text));
   if (c == LTVD_AN_NONE || type == LTVD_AN_NONE)
     return true;
-  int64_t us = to_i64(f[3]);
-  int64_t day = us >= 0 ? us / INT64_C(86400000000) : -((-us - 1) / INT64_C(86400000000)) - 1;
+  int64_t us = f_us(&f[3]);
   struct ltvd_an_signal sig = {
-      .id = to_i64(f[0]),
+      .id = f_int(&f[0]),
       .type = (enum ltvd_an_signal_type) type,
       .occurred_us = us,
-      .day = (int32_t) day,
-      .product = ltvd_an_product_index(&run->snap, f[4]),
-      .has_value = f[5] != NULL,
-      .value = f[5] ? strtod(f[5], NULL) : 0,
+      .day = day_of_us(us),
+      .product = ltvd_an_product_index(&run->snap, f_text(&f[4], product, sizeof product)),
+      .has_value = f[5].len >= 0,
+      .value = f[5].len >= 0 ? f_real(&f[5]) : 0,
   };
   ltvd_an_add_signal(&run->snap, c, &sig);
   return true;
@@ -362,30 +409,27 @@ static bool load(struct run *run)
   bool ok = load_catalogue(run) &&
             copy_rows(run, "COPY (SELECT id, name, industry, acquisition_channel, "
                            "employee_count FROM customers WHERE archived_at IS NULL "
-                           "ORDER BY id) TO STDOUT", 5, customer_row);
+                           "ORDER BY id) TO STDOUT (FORMAT binary)", 5, customer_row);
   if (ok)
     index_customers(run);
   /* T is a validated date: quoting it into COPY (which takes no parameters) is safe */
   snprintf(sql, sizeof sql,
            "COPY (SELECT id, customer_id, pipeline, stage, product, revenue_type = 'recurring', "
-           "amount, (created_at AT TIME ZONE 'UTC')::date, closed_at, expected_close_date, "
-           "contract_end_date FROM deals WHERE closed_at IS NULL OR closed_at <= '%s') "
-           "TO STDOUT", today);
+           "amount, created_at, closed_at, expected_close_date, contract_end_date FROM deals "
+           "WHERE closed_at IS NULL OR closed_at <= '%s') TO STDOUT (FORMAT binary)", today);
   ok = ok && copy_rows(run, sql, 11, deal_row);
-  ok = ok && copy_rows(run, "COPY (SELECT deal_id, pipeline, stage, "
-                            "extract(epoch FROM entered_at), id FROM deal_stage_history) "
-                            "TO STDOUT", 5, history_row);
+  ok = ok && copy_rows(run, "COPY (SELECT deal_id, pipeline, stage, entered_at, id "
+                            "FROM deal_stage_history) TO STDOUT (FORMAT binary)", 5, history_row);
   snprintf(sql, sizeof sql,
            "COPY (SELECT customer_id, product, month, mrr FROM mrr_lines "
-           "WHERE month <= date_trunc('month', '%s'::date)::date) TO STDOUT", today);
+           "WHERE month <= date_trunc('month', '%s'::date)::date) TO STDOUT (FORMAT binary)", today);
   ok = ok && copy_rows(run, sql, 4, mrr_row);
   snprintf(sql, sizeof sql,
-           "COPY (SELECT id, customer_id, type, "
-           "(extract(epoch FROM occurred_at) * 1000000)::bigint, product, value "
+           "COPY (SELECT id, customer_id, type, occurred_at, product, value "
            "FROM signals WHERE customer_id IS NOT NULL "
            "AND occurred_at < ('%s'::date + 1)::timestamp AT TIME ZONE 'UTC' "
            "AND (type = 'nps' OR occurred_at >= ('%s'::date - 89)::timestamp AT TIME ZONE 'UTC')) "
-           "TO STDOUT", today, today);
+           "TO STDOUT (FORMAT binary)", today, today);
   ok = ok && copy_rows(run, sql, 6, signal_row);
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
   if (ok)
@@ -551,12 +595,29 @@ static void render_series(const struct ltvd_an_results *res, struct rows *series
   json_decref(moves);
 }
 
-static void render_customers(const struct ltvd_an_results *res, struct rows *b)
+/* One customer_metrics row of the COPY text: its customer, where it lies, its hash. */
+struct crow {
+  int64_t id;
+  size_t off, len;
+  uint64_t hash;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char) p[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+/* Every customer's row into b, described in out (n_customers entries, by id). */
+static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out)
 {
   const struct ltvd_an_snapshot *s = res->snap;
   for (size_t i = 0; i < s->n_customers; i++) {
     const struct ltvd_an_cmetrics *m = &res->c[i];
     char id[24], rtd[24], pot[32];
+    size_t start = b->len;
     snprintf(id, sizeof id, "%" PRId64, s->customers[i].id);
     snprintf(rtd, sizeof rtd, "%" PRId64, m->revenue_to_date);
     if (!isnan(m->potential))
@@ -568,7 +629,77 @@ static void render_customers(const struct ltvd_an_results *res, struct rows *b)
     rows_field(b, ltvd_an_phase_name(m->phase), false);
     rows_field(b, isnan(m->potential) ? NULL : pot, false);
     rows_json(b, ltvd_an_customer_metrics(res, i), true);
+    out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
+                           .hash = fnv1a(b->p + start, b->len - start)};
   }
+}
+
+/* What this process last published into customer_metrics (each row's hash, by customer
+ * id), and which published state that was: while analytics_state still names it, the
+ * next run rewrites only the rows that changed. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+struct published {
+  bool valid;
+  int64_t version;
+  int32_t today;
+  size_t n;
+  struct crow *rows; /* off/len unused */
+};
+static struct published published;
+
+/* The rows to write (into *write) and the ids to delete first (as a PostgreSQL array
+ * literal into *ids) when only the changes since the published state go out. */
+static void customer_changes(const struct crow *rows, size_t n, const struct rows *all,
+                             struct rows *write, struct rows *ids)
+{
+  size_t j = 0;
+  rows_put(ids, "{", 1);
+  bool first = true;
+  for (size_t i = 0; i <= n; i++) {
+    /* published rows with a lower id than this one are gone */
+    while (j < published.n && (i == n || published.rows[j].id < rows[i].id)) {
+      char id[32];
+      int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", published.rows[j++].id);
+      rows_put(ids, id, (size_t) k);
+      first = false;
+    }
+    if (i == n)
+      break;
+    bool same = j < published.n && published.rows[j].id == rows[i].id &&
+                published.rows[j].hash == rows[i].hash;
+    if (j < published.n && published.rows[j].id == rows[i].id)
+      j++;
+    if (same)
+      continue;
+    char id[32];
+    int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", rows[i].id);
+    rows_put(ids, id, (size_t) k);
+    first = false;
+    rows_put(write, all->p + rows[i].off, rows[i].len);
+  }
+  rows_put(ids, "}", 2); /* with the NUL */
+}
+
+/* Replaces customer_metrics: only the changed rows when this process published the state
+ * the table holds (version, today as analytics_state says), else all of them. */
+static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all,
+                              int64_t db_version, int32_t db_today)
+{
+  static const char copy_sql[] = "COPY customer_metrics (customer_id, revenue_to_date, tier, "
+                                 "quadrant, phase, potential, body) FROM STDIN";
+  size_t n = run->snap.n_customers;
+  if (!(published.valid && published.version == db_version && published.today == db_today))
+    return exec_ok(run, "DELETE FROM customer_metrics") && copy_in(run, copy_sql, all);
+  struct rows write = {0}, ids = {0};
+  customer_changes(rows, n, all, &write, &ids);
+  const char *params[] = {ids.p};
+  PGresult *r = query(run, "DELETE FROM customer_metrics WHERE customer_id = ANY($1::bigint[])",
+                      1, params);
+  bool ok = r != NULL && (write.len == 0 || copy_in(run, copy_sql, &write));
+  PQclear(r);
+  free(write.p);
+  free(ids.p);
+  return ok;
 }
 
 /* Publishes in one transaction; *skipped when newer results are published. */
@@ -585,29 +716,39 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   memcpy(a.computed_at, computed_at, sizeof a.computed_at);
   json_t *as_of = ltvd_an_as_of_json(&a, s);
   struct rows docs = {0}, series = {0}, customers = {0};
+  struct crow *crows = calloc(s->n_customers + 1, sizeof *crows);
+  if (crows == NULL)
+    abort();
   render_docs(res, as_of, run->cfg->currency, &docs);
   render_series(res, &series);
-  render_customers(res, &customers);
+  render_customers(res, &customers, crows);
   json_decref(as_of);
 
+  pthread_mutex_lock(&published_lock);
   *skipped = false;
   bool ok = exec_ok(run, "BEGIN");
   PGresult *r = NULL;
+  int64_t db_version = -1;
+  int32_t db_today = LTVD_AN_NO_DAY;
   if (ok) {
     const char *params[] = {version, today};
     r = query(run, "SELECT computed_version IS NOT NULL AND (computed_version > $1::bigint "
-                   "OR (computed_version = $1::bigint AND today > $2::date)) "
+                   "OR (computed_version = $1::bigint AND today > $2::date)), "
+                   "coalesce(computed_version, -1), coalesce(today::text, '') "
                    "FROM analytics_state FOR UPDATE", 2, params);
     ok = r != NULL;
     *skipped = ok && PQgetvalue(r, 0, 0)[0] == 't';
+    if (ok) {
+      db_version = to_i64(PQgetvalue(r, 0, 1));
+      if (!ltvd_an_parse_day(PQgetvalue(r, 0, 2), &db_today))
+        db_today = LTVD_AN_NO_DAY;
+    }
     PQclear(r);
   }
   if (ok && !*skipped) {
     const char *params[] = {version, today, month, computed_at};
     const char *month_param[] = {month};
-    ok = exec_ok(run, "DELETE FROM customer_metrics") &&
-         copy_in(run, "COPY customer_metrics (customer_id, revenue_to_date, tier, quadrant, "
-                      "phase, potential, body) FROM STDIN", &customers) &&
+    ok = publish_customers(run, crows, &customers, db_version, db_today) &&
          exec_ok(run, "DELETE FROM analytics_docs") &&
          copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs) &&
          (r = query(run, "DELETE FROM analytics_series WHERE kind = 'mrr_movements' "
@@ -622,6 +763,16 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
     ok = ok && exec_ok(run, "NOTIFY ltvd_analytics");
   }
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  if (ok && !*skipped) { /* keep what is now published */
+    free(published.rows);
+    published = (struct published){.valid = true, .version = s->data_version,
+                                     .today = s->today, .n = s->n_customers, .rows = crows};
+    crows = NULL;
+  } else if (!ok) {
+    published.valid = false;
+  }
+  pthread_mutex_unlock(&published_lock);
+  free(crows);
   free(docs.p);
   free(series.p);
   free(customers.p);

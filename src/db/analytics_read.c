@@ -4,13 +4,12 @@
 
 const struct ltvd_stmt ltvd_db_analytics_read_stmts[] = {
     {"analytics_doc", "SELECT body FROM analytics_docs WHERE name = $1"},
-    /* the as_of of the run, and the rows of a series between two months (NULL: from the
-       first / up to M), joined as JSON array elements */
+    /* the as_of of the run, and the rows of a series between two months (to: M when
+       NULL; from: 11 months before to when NULL), joined as JSON array elements */
     {"analytics_series",
      "SELECT a.body, (SELECT string_agg(s.body, ',' ORDER BY s.month, s.pos) "
      "FROM analytics_series s, analytics_state st WHERE s.kind = $1 AND s.key = $2 "
-     "AND s.month >= coalesce($3::date, "
-     "CASE WHEN $5::boolean THEN (st.month - interval '11 months')::date END, '-infinity') "
+     "AND s.month >= coalesce($3::date, (coalesce($4::date, st.month) - interval '11 months')::date) "
      "AND s.month <= coalesce($4::date, st.month)) "
      "FROM analytics_docs a WHERE a.name = 'as_of'"},
     {"analytics_quadrant_customers",

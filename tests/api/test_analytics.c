@@ -37,6 +37,14 @@
 static harness_env *env;
 static long long id_a, id_b, id_c;
 
+/* The ids of A, B and C (each test runs in a process of its own). */
+static void find_company(void)
+{
+  id_a = harness_sql_int(env->db, "SELECT coalesce((SELECT id FROM customers WHERE name = 'A'), 0)");
+  id_b = harness_sql_int(env->db, "SELECT coalesce((SELECT id FROM customers WHERE name = 'B'), 0)");
+  id_c = harness_sql_int(env->db, "SELECT coalesce((SELECT id FROM customers WHERE name = 'C'), 0)");
+}
+
 static harness_response *get(const char *path)
 {
   return harness_call(env, "read", "GET", path, NULL, NULL);
@@ -83,9 +91,11 @@ static const char *str(json_t *j, const char *path)
   return json_string_value(v);
 }
 
-#define assert_near(a, b)                                                                          \
-  ck_assert_msg(fabs((a) - (b)) <= 1e-9 * fmax(1, fabs(b)), "%s = %.17g, expected %.17g", #a,      \
-                (double) (a), (double) (b))
+static void assert_near_at(const char *what, double a, double b)
+{
+  ck_assert_msg(fabs(a - b) <= 1e-9 * fmax(1, fabs(b)), "%s = %.17g, expected %.17g", what, a, b);
+}
+#define assert_near(a, b) assert_near_at(#a, (a), (b))
 
 static long long create_customer(const char *body)
 {
@@ -111,6 +121,34 @@ static json_t *metrics(long long id)
   harness_assert_status(r, 200);
   return at(r->json, "metrics");
 }
+
+/* Runs first: the company of the header, then a recompute. */
+START_TEST(test_setup_company)
+{
+  harness_sql_exec(env->db,
+                   "INSERT INTO business_units (key, name, created_at, updated_at) "
+                   "VALUES ('sw', 'Software', now(), now()); "
+                   "INSERT INTO products (key, name, business_unit, family, tier, monthly_price, "
+                   "created_at, updated_at) VALUES "
+                   "('basic', 'Basic', 'sw', 'core', 1, 1000, now(), now()), "
+                   "('pro', 'Pro', 'sw', 'core', 2, 3000, now(), now()), "
+                   "('addon', 'Add-on', 'sw', 'extra', 1, 500, now(), now())");
+  id_a = create_customer("{\"name\":\"A\",\"industry\":\"tech\",\"employee_count\":50}");
+  id_b = create_customer("{\"name\":\"B\",\"industry\":\"retail\",\"employee_count\":10}");
+  id_c = create_customer("{\"name\":\"C\"}");
+  purchase(id_a, "basic", 10000, "2026-06-01");
+  purchase(id_b, "addon", 20000, "2025-01-10");
+  harness_assert_status(harness_call(env, "write", "PUT",
+                                     harness_fmt("/v1/customers/%lld/mrr/2026-10", id_a), NULL,
+                                     "{\"lines\":[{\"product\":\"basic\",\"mrr\":1000}]}"),
+                        200);
+  harness_assert_status(harness_call(env, "write", "PUT",
+                                     harness_fmt("/v1/customers/%lld/mrr/2026-11", id_a), NULL,
+                                     "{\"lines\":[{\"product\":\"basic\",\"mrr\":1000}]}"),
+                        200);
+  recompute();
+}
+END_TEST
 
 START_TEST(test_customer_metrics_are_worked_out_by_hand)
 {
@@ -340,6 +378,8 @@ static Suite *analytics_suite(void)
 {
   Suite *s = suite_create("analytics");
   TCase *tc = harness_tcase("hand-worked");
+  tcase_add_checked_fixture(tc, find_company, NULL);
+  tcase_add_test(tc, test_setup_company);
   tcase_add_test(tc, test_customer_metrics_are_worked_out_by_hand);
   tcase_add_test(tc, test_segment_ltv_by_all_is_worked_out_by_hand);
   tcase_add_test(tc, test_segments_sort_bytewise_with_unknown_last);
@@ -358,28 +398,5 @@ int main(void)
   static const char *const server_env[] = {"LTVD_TODAY=2026-11-15", NULL};
   harness_init();
   env = harness_env_up(server_env);
-  harness_sql_exec(env->db,
-                   "INSERT INTO business_units (key, name, created_at, updated_at) "
-                   "VALUES ('sw', 'Software', now(), now()); "
-                   "INSERT INTO products (key, name, business_unit, family, tier, monthly_price, "
-                   "created_at, updated_at) VALUES "
-                   "('basic', 'Basic', 'sw', 'core', 1, 1000, now(), now()), "
-                   "('pro', 'Pro', 'sw', 'core', 2, 3000, now(), now()), "
-                   "('addon', 'Add-on', 'sw', 'extra', 1, 500, now(), now())");
-  id_a = create_customer("{\"name\":\"A\",\"industry\":\"tech\",\"employee_count\":50}");
-  id_b = create_customer("{\"name\":\"B\",\"industry\":\"retail\",\"employee_count\":10}");
-  id_c = create_customer("{\"name\":\"C\"}");
-  purchase(id_a, "basic", 10000, "2026-06-01");
-  purchase(id_b, "addon", 20000, "2025-01-10");
-  harness_assert_status(harness_call(env, "write", "PUT",
-                                     harness_fmt("/v1/customers/%lld/mrr/2026-10", id_a), NULL,
-                                     "{\"lines\":[{\"product\":\"basic\",\"mrr\":1000}]}"),
-                        200);
-  harness_assert_status(harness_call(env, "write", "PUT",
-                                     harness_fmt("/v1/customers/%lld/mrr/2026-11", id_a), NULL,
-                                     "{\"lines\":[{\"product\":\"basic\",\"mrr\":1000}]}"),
-                        200);
-  recompute();
-  harness_free_all();
   return harness_run(analytics_suite(), env);
 }

@@ -19,26 +19,6 @@
 #include "ltvd/json_out.h"
 #include "unit.h"
 
-/* PostgreSQL's percentile_cont with linear interpolation. The one in src/ is written on
- * another branch (metrics) and is a stub returning NAN on this one; this test's own copy
- * stands in until that branch is merged, then goes. */
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-double ltvd_an_percentile_cont(double *v, size_t n, double p)
-{
-  if (n == 0)
-    return NAN;
-  qsort(v, n, sizeof *v, cmp_double);
-  double pos = p * (double) (n - 1), lo = floor(pos);
-  if (lo == pos)
-    return v[(size_t) lo];
-  return v[(size_t) lo] + (pos - lo) * (v[(size_t) lo + 1] - v[(size_t) lo]);
-}
-
 #define assert_near(a, b)                                                                          \
   ck_assert_msg(fabs((double) (a) - (double) (b)) <= 1e-12 * fmax(1, fabs((double) (b))),          \
                 "%s = %.17g, expected %.17g", #a, (double) (a), (double) (b))
