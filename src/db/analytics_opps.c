@@ -320,17 +320,73 @@ static bool write_documents(struct pub *p, const struct ltvd_an_results *res,
   return ok;
 }
 
-static bool write_baseline(struct pub *p, const struct ltvd_an_alert_state *next,
-                           const char *computed_at, const char *today)
+static bool same_customer(const struct ltvd_an_alert_customer *a,
+                          const struct ltvd_an_alert_customer *b)
 {
-  struct buf customers = {0}, renewals = {0};
-  for (size_t i = 0; i < next->n_customers; i++) {
-    const struct ltvd_an_alert_customer *c = &next->customers[i];
-    field_fmt(&customers, false, "%" PRId64, c->customer_id);
-    field_small(&customers, c->tier, false);
-    field_small(&customers, c->quadrant, false);
-    field_small(&customers, c->standing, true);
+  return a->tier == b->tier && a->quadrant == b->quadrant && a->standing == b->standing;
+}
+
+static void copy_customer(struct buf *b, const struct ltvd_an_alert_customer *c)
+{
+  field_fmt(b, false, "%" PRId64, c->customer_id);
+  field_small(b, c->tier, false);
+  field_small(b, c->quadrant, false);
+  field_small(b, c->standing, true);
+}
+
+static void array_id(struct buf *b, int64_t id)
+{
+  char text[24];
+  int n = snprintf(text, sizeof text, "%s%" PRId64, b->len ? "," : "{", id);
+  put(b, text, (size_t) n);
+}
+
+/* The baseline's customers. A run changes few of them, so only the differences with the
+ * previous baseline (both by customer id) are written: the rows of customers gone or
+ * changed are deleted, those of customers changed or new are copied in. */
+static bool write_customers(struct pub *p, const struct ltvd_an_alert_state *prev,
+                            const struct ltvd_an_alert_state *next)
+{
+  struct buf gone = {0}, rows = {0};
+  size_t i = 0, j = 0;
+  while (i < prev->n_customers || j < next->n_customers) {
+    const struct ltvd_an_alert_customer *a = i < prev->n_customers ? &prev->customers[i] : NULL;
+    const struct ltvd_an_alert_customer *b = j < next->n_customers ? &next->customers[j] : NULL;
+    if (b == NULL || (a != NULL && a->customer_id < b->customer_id)) {
+      array_id(&gone, a->customer_id);
+      i++;
+    } else if (a == NULL || b->customer_id < a->customer_id) {
+      copy_customer(&rows, b);
+      j++;
+    } else {
+      if (!same_customer(a, b)) {
+        array_id(&gone, a->customer_id);
+        copy_customer(&rows, b);
+      }
+      i++, j++;
+    }
   }
+  bool ok = true;
+  if (gone.len) {
+    put(&gone, "}", 1);
+    gone.p[gone.len] = '\0';
+    const char *params[] = {gone.p};
+    ok = command(p, "DELETE FROM alert_customers WHERE customer_id = ANY ($1::bigint[])", 1,
+                 params);
+  }
+  if (ok && rows.len)
+    ok = copy_in(p, "COPY alert_customers (customer_id, tier, quadrant, standing) FROM STDIN",
+                 &rows);
+  free(gone.p);
+  free(rows.p);
+  return ok;
+}
+
+static bool write_baseline(struct pub *p, const struct ltvd_an_alert_state *prev,
+                           const struct ltvd_an_alert_state *next, const char *computed_at,
+                           const char *today)
+{
+  struct buf renewals = {0};
   for (size_t i = 0; i < next->n_renewals; i++) {
     char day[11];
     ltvd_an_format_day(next->renewals[i].contract_end_day, day);
@@ -341,17 +397,13 @@ static bool write_baseline(struct pub *p, const struct ltvd_an_alert_state *next
   snprintf(seen, sizeof seen, "%" PRId64, next->nps_seen);
   const char *state[] = {computed_at, seen};
   const char *day[] = {today};
-  bool ok = command(p, "DELETE FROM alert_customers", 0, NULL) &&
-            (next->n_customers == 0 ||
-             copy_in(p, "COPY alert_customers (customer_id, tier, quadrant, standing) FROM STDIN",
-                     &customers)) &&
+  bool ok = write_customers(p, prev, next) &&
             command(p, "DELETE FROM alert_renewals", 0, NULL) &&
             (next->n_renewals == 0 ||
              copy_in(p, "COPY alert_renewals (deal_id, contract_end) FROM STDIN", &renewals)) &&
             command(p, "UPDATE alert_state SET baseline_at = $1, nps_seen = $2", 2, state) &&
             command(p, "DELETE FROM opportunity_actions WHERE action = 'dismissed' "
                        "AND until < $1::date", 1, day);
-  free(customers.p);
   free(renewals.p);
   return ok;
 }
@@ -372,7 +424,7 @@ bool ltvd_an_publish_opportunities(PGconn *c, const struct ltvd_an_results *res,
     ltvd_an_alerts_derive(res, &opps, &prev, &alerts, &next);
   ok = ok && write_alerts(&p, &alerts, computed_at) && write_opportunities(&p, res, &opps) &&
        write_documents(&p, res, &opps, computed_at) &&
-       write_baseline(&p, &next, computed_at, today);
+       write_baseline(&p, &prev, &next, computed_at, today);
   ltvd_an_alerts_free(&alerts);
   ltvd_an_alert_state_free(&prev);
   ltvd_an_alert_state_free(&next);
