@@ -33,9 +33,9 @@ static void *xcalloc(size_t n, size_t size)
 
 const char *ltvd_an_alert_type_name(int type)
 {
-  static const char *const names[LTVD_AN_ALERT_TYPES] = {
-      "renewal_due", "nps_detractor", "quadrant_changed", "tier_changed", "opportunity_new",
-      "churned"};
+  static const char *const names[LTVD_AN_ALERT_TYPES] = {"renewal_due",      "nps_detractor",
+                                                         "quadrant_changed", "tier_changed",
+                                                         "opportunity_new",  "churned"};
   return type >= 0 && type < LTVD_AN_ALERT_TYPES ? names[type] : NULL;
 }
 
@@ -67,19 +67,20 @@ static json_t *day_or_null(int32_t day)
 /* An occurred_at in microseconds as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
 static json_t *timestamp(int64_t us, int32_t day)
 {
-  int64_t of_day = us - (int64_t) day * INT64_C(86400000000);
+  int64_t of_day = us - (int64_t)day * INT64_C(86400000000);
   int64_t secs = of_day / 1000000;
   char date[11], text[40];
   ltvd_an_format_day(day, date);
-  snprintf(text, sizeof text, "%sT%02d:%02d:%02d.%06dZ", date, (int) (secs / 3600),
-           (int) (secs / 60 % 60), (int) (secs % 60), (int) (of_day % 1000000));
+  snprintf(text, sizeof text, "%sT%02d:%02d:%02d.%06dZ", date, (int)(secs / 3600),
+           (int)(secs / 60 % 60), (int)(secs % 60), (int)(of_day % 1000000));
   return json_string(text);
 }
 
 static int standing(const struct ltvd_an_cmetrics *m)
 {
-  return !m->paying ? LTVD_AN_STANDING_PROSPECT
-                    : m->active ? LTVD_AN_STANDING_ACTIVE : LTVD_AN_STANDING_CHURNED;
+  return !m->paying  ? LTVD_AN_STANDING_PROSPECT
+         : m->active ? LTVD_AN_STANDING_ACTIVE
+                     : LTVD_AN_STANDING_CHURNED;
 }
 
 /* churned, tier_changed, quadrant_changed of customer c against its baseline record. */
@@ -91,8 +92,8 @@ static void changes(const struct ltvd_an_results *res, size_t c,
   int64_t id = s->customers[c].id;
   if (was->standing == LTVD_AN_STANDING_ACTIVE && standing(m) == LTVD_AN_STANDING_CHURNED) {
     const struct ltvd_an_customer *cu = &s->customers[c];
-    int32_t last_purchase = cu->n_purchases ? s->purchases[cu->purchase0 + cu->n_purchases - 1].day
-                                            : LTVD_AN_NO_DAY;
+    int32_t last_purchase =
+        cu->n_purchases ? s->purchases[cu->purchase0 + cu->n_purchases - 1].day : LTVD_AN_NO_DAY;
     char month[8];
     if (m->last_mrr_month != LTVD_AN_NO_DAY)
       ltvd_an_format_month(m->last_mrr_month, month);
@@ -126,12 +127,12 @@ static int64_t nps(const struct ltvd_an_results *res, size_t c, int64_t seen, bo
       continue;
     if (sig->id > max_id)
       max_id = sig->id;
-    int score = (int) lround(sig->value);
+    int score = (int)lround(sig->value);
     bool low = score <= s->settings.nps_detractor_max;
-    bool drop = prev != NULL && (int) lround(prev->value) - score >= 3;
+    bool drop = prev != NULL && (int)lround(prev->value) - score >= 3;
     if (raise && sig->id > seen && (low || drop))
       add(out, LTVD_AN_ALERT_NPS_DETRACTOR, cu->id,
-          json_pack("{s:I, s:i, s:o, s:o, s:s}", "signal_id", (json_int_t) sig->id, "nps", score,
+          json_pack("{s:I, s:i, s:o, s:o, s:s}", "signal_id", (json_int_t)sig->id, "nps", score,
                     "previous_nps", prev ? json_integer(lround(prev->value)) : json_null(),
                     "occurred_at", timestamp(sig->occurred_us, sig->day), "reason",
                     low ? "detractor" : "drop"));
@@ -173,7 +174,7 @@ static void renewals(const struct ltvd_an_results *res, size_t c,
         bsearch(&key, prev->renewals, prev->n_renewals, sizeof key, cmp_renewal) != NULL)
       continue;
     add(out, LTVD_AN_ALERT_RENEWAL_DUE, cu->id,
-        json_pack("{s:I, s:o, s:s, s:o}", "deal_id", (json_int_t) d->id, "contract_end_date",
+        json_pack("{s:I, s:o, s:s, s:o}", "deal_id", (json_int_t)d->id, "contract_end_date",
                   day_or_null(d->contract_end_day), "pipeline", p->key, "product",
                   name_or_null(d->product != LTVD_AN_NONE ? s->products[d->product].key : NULL)));
   }

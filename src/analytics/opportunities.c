@@ -35,14 +35,15 @@ static void *xcalloc(size_t n, size_t size)
 
 const char *ltvd_an_opp_type_name(int type)
 {
-  return type == LTVD_AN_OPP_CROSS_SELL ? "cross_sell" : type == LTVD_AN_OPP_UPSELL ? "upsell" : NULL;
+  return type == LTVD_AN_OPP_CROSS_SELL ? "cross_sell"
+         : type == LTVD_AN_OPP_UPSELL   ? "upsell"
+                                        : NULL;
 }
 
-void ltvd_an_opp_id(int64_t customer_id, int type, const char *family,
-                    char out[LTVD_AN_OPP_ID_LEN])
+void ltvd_an_opp_id(int64_t customer_id, int type, const char *family, char out[LTVD_AN_OPP_ID_LEN])
 {
-  char *text = ltvd_strdup_printf("%" PRId64 "|%s|%s", customer_id, ltvd_an_opp_type_name(type),
-                                  family);
+  char *text =
+      ltvd_strdup_printf("%" PRId64 "|%s|%s", customer_id, ltvd_an_opp_type_name(type), family);
   unsigned char hash[32];
   char hex[65];
   ltvd_sha256(text, strlen(text), hash);
@@ -83,9 +84,9 @@ static struct family *families_new(const struct ltvd_an_snapshot *s)
     while (t < F->n_tiers && F->tiers[t].tier != pr->tier)
       t++;
     if (t == F->n_tiers)
-      F->tiers[F->n_tiers++] = (struct tier_entry){pr->tier, (int) p};
+      F->tiers[F->n_tiers++] = (struct tier_entry){pr->tier, (int)p};
     else if (pr->monthly_price < s->products[F->tiers[t].cheapest].monthly_price)
-      F->tiers[t].cheapest = (int) p;
+      F->tiers[t].cheapest = (int)p;
   }
   for (size_t f = 0; f < s->n_families; f++)
     qsort(fam[f].tiers, fam[f].n_tiers, sizeof *fam[f].tiers, cmp_tier_entry);
@@ -230,7 +231,7 @@ static void upsell(struct ctx *x, int32_t c)
 {
   const struct ltvd_an_snapshot *s = x->s;
   const struct ltvd_an_customer *cu = &s->customers[c];
-  const int *held = x->res->held + (size_t) c * x->nf;
+  const int *held = x->res->held + (size_t)c * x->nf;
   const struct ltvd_an_signal *usage_any = NULL;
 
   memset(x->usage, 0, x->nf * sizeof *x->usage);
@@ -281,14 +282,14 @@ static void upsell(struct ctx *x, int32_t c)
       score += 0.2;
     if (!(score > 0))
       continue;
-    int64_t diff = s->products[target].monthly_price - held_price(x, cu, (int) f, held[f]);
+    int64_t diff = s->products[target].monthly_price - held_price(x, cu, (int)f, held[f]);
     struct ltvd_an_opp *op = push(x);
     op->type = LTVD_AN_OPP_UPSELL;
     op->customer = c;
-    op->family = (int) f;
+    op->family = (int)f;
     op->product = target;
     op->score = score;
-    op->expected_annual_value = diff > 0 ? (double) (12 * diff) : 0.0;
+    op->expected_annual_value = diff > 0 ? (double)(12 * diff) : 0.0;
     op->priority = score * op->expected_annual_value;
     op->held_tier = held[f];
     op->usage = usage_high ? u : NULL;
@@ -312,7 +313,7 @@ static void rules(struct ctx *x)
       continue;
     o->n_top++;
     if (s->customers[c].has_employees)
-      counts[n_counts++] = (double) s->customers[c].employee_count;
+      counts[n_counts++] = (double)s->customers[c].employee_count;
     const int *held = res->held + c * nf;
     for (size_t f = 0; f < nf; f++) {
       if (held[f] <= 0)
@@ -332,21 +333,21 @@ static void rules(struct ctx *x)
       x->conf[f * nf + g] = NAN;
   int64_t min_support = s->settings.cross_sell_min_support;
   for (size_t f = 0; f < nf; f++) {
-    if ((int64_t) x->support[f] < min_support)
+    if ((int64_t)x->support[f] < min_support)
       continue;
     for (size_t g = 0; g < nf; g++) {
       if (g == f)
         continue;
       struct ltvd_an_rule *r = &o->rules[o->n_rules++];
-      r->from = (int) f;
-      r->to = (int) g;
+      r->from = (int)f;
+      r->to = (int)g;
       r->support = x->support[f];
       r->both = x->both[f * nf + g];
       r->holding_to = x->support[g];
-      r->confidence = r->support ? (double) r->both / (double) r->support : NAN;
+      r->confidence = r->support ? (double)r->both / (double)r->support : NAN;
       r->lift = isnan(r->confidence) || r->holding_to == 0
                     ? NAN
-                    : r->confidence / ((double) r->holding_to / (double) o->n_top);
+                    : r->confidence / ((double)r->holding_to / (double)o->n_top);
       x->conf[f * nf + g] = r->confidence;
     }
   }
@@ -356,11 +357,11 @@ static void cross_sell(struct ctx *x, int32_t c)
 {
   const struct ltvd_an_snapshot *s = x->s;
   const struct ltvd_an_customer *cu = &s->customers[c];
-  const int *held = x->res->held + (size_t) c * x->nf;
+  const int *held = x->res->held + (size_t)c * x->nf;
   size_t nf = x->nf;
   double p25 = x->out->size_p25;
 
-  if (!isnan(p25) && !(cu->has_employees && (double) cu->employee_count >= p25))
+  if (!isnan(p25) && !(cu->has_employees && (double)cu->employee_count >= p25))
     return;
   for (size_t g = 0; g < nf; g++) {
     if (held[g] > 0 || x->excluded[g])
@@ -370,7 +371,7 @@ static void cross_sell(struct ctx *x, int32_t c)
     for (size_t f = 0; f < nf; f++) {
       double conf = x->conf[f * nf + g];
       if (held[f] > 0 && !isnan(conf) && (from == LTVD_AN_NONE || conf > score)) {
-        from = (int) f;
+        from = (int)f;
         score = conf;
       }
     }
@@ -383,15 +384,15 @@ static void cross_sell(struct ctx *x, int32_t c)
     struct ltvd_an_opp *op = push(x);
     op->type = LTVD_AN_OPP_CROSS_SELL;
     op->customer = c;
-    op->family = (int) g;
+    op->family = (int)g;
     op->product = target;
     op->score = score;
-    op->expected_annual_value =
-        G->mrr_customers ? 12.0 * ((double) G->mrr_sum / (double) G->mrr_customers)
-                         : 12.0 * (double) s->products[target].monthly_price;
+    op->expected_annual_value = G->mrr_customers
+                                    ? 12.0 * ((double)G->mrr_sum / (double)G->mrr_customers)
+                                    : 12.0 * (double)s->products[target].monthly_price;
     op->priority = score * op->expected_annual_value;
     op->from_family = from;
-    op->rule_both = x->both[(size_t) from * nf + g];
+    op->rule_both = x->both[(size_t)from * nf + g];
     op->rule_support = x->support[from];
   }
 }
@@ -449,12 +450,12 @@ void ltvd_an_opportunities(const struct ltvd_an_results *res, struct ltvd_an_opp
       continue;
     if (m->has_nps && m->nps <= s->settings.nps_detractor_max) {
       out->at_risk[out->n_at_risk++] = (struct ltvd_an_at_risk){
-          .customer = (int32_t) c, .nps = m->nps, .signal = latest_nps(s, &s->customers[c])};
+          .customer = (int32_t)c, .nps = m->nps, .signal = latest_nps(s, &s->customers[c])};
       continue;
     }
     mark_excluded(&x, &s->customers[c]);
-    upsell(&x, (int32_t) c);
-    cross_sell(&x, (int32_t) c);
+    upsell(&x, (int32_t)c);
+    cross_sell(&x, (int32_t)c);
   }
   for (size_t i = 0; i < out->n; i++) {
     struct ltvd_an_opp *op = &out->opps[i];
@@ -492,7 +493,8 @@ static json_t *number_or_null(double v)
   return isnan(v) ? json_null() : json_real(v);
 }
 
-static void append_reason(json_t *reasons, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append_reason(json_t *reasons, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void append_reason(json_t *reasons, const char *fmt, ...)
 {
   char buf[512];
@@ -537,13 +539,12 @@ json_t *ltvd_an_opp_json(const struct ltvd_an_results *res, const struct ltvd_an
 {
   const struct ltvd_an_snapshot *s = res->snap;
   const struct ltvd_an_cmetrics *m = &res->c[o->customer];
-  return json_pack("{s:s, s:s, s:I, s:s, s:s, s:f, s:f, s:f, s:o, s:o, s:o}", "id", o->id,
-                   "type", ltvd_an_opp_type_name(o->type), "customer_id",
-                   (json_int_t) o->customer_id, "family", s->families[o->family],
-                   "product", s->products[o->product].key, "score", o->score,
-                   "expected_annual_value", o->expected_annual_value, "priority", o->priority,
-                   "quadrant", string_or_null(ltvd_an_quadrant_name(m->quadrant)), "tier",
-                   string_or_null(ltvd_an_tier_name(m->tier)), "reasons", reasons(s, o));
+  return json_pack("{s:s, s:s, s:I, s:s, s:s, s:f, s:f, s:f, s:o, s:o, s:o}", "id", o->id, "type",
+                   ltvd_an_opp_type_name(o->type), "customer_id", (json_int_t)o->customer_id,
+                   "family", s->families[o->family], "product", s->products[o->product].key,
+                   "score", o->score, "expected_annual_value", o->expected_annual_value, "priority",
+                   o->priority, "quadrant", string_or_null(ltvd_an_quadrant_name(m->quadrant)),
+                   "tier", string_or_null(ltvd_an_tier_name(m->tier)), "reasons", reasons(s, o));
 }
 
 json_t *ltvd_an_at_risk_rows(const struct ltvd_an_results *res, const struct ltvd_an_opps *o)
@@ -555,15 +556,15 @@ json_t *ltvd_an_at_risk_rows(const struct ltvd_an_results *res, const struct ltv
     char reason[160], day[11];
     if (a->signal != NULL) {
       ltvd_an_format_day(a->signal->day, day);
-      snprintf(reason, sizeof reason, "nps %d on %s, at or below the detractor limit %d",
-               a->nps, day, s->settings.nps_detractor_max);
+      snprintf(reason, sizeof reason, "nps %d on %s, at or below the detractor limit %d", a->nps,
+               day, s->settings.nps_detractor_max);
     } else {
       snprintf(reason, sizeof reason, "nps %d, at or below the detractor limit %d", a->nps,
                s->settings.nps_detractor_max);
     }
     json_array_append_new(rows, json_pack("{s:I, s:i, s:s}", "customer_id",
-                                          (json_int_t) s->customers[a->customer].id, "nps",
-                                          a->nps, "reason", reason));
+                                          (json_int_t)s->customers[a->customer].id, "nps", a->nps,
+                                          "reason", reason));
   }
   return rows;
 }
@@ -576,7 +577,7 @@ json_t *ltvd_an_rules_rows(const struct ltvd_an_results *res, const struct ltvd_
     const struct ltvd_an_rule *r = &o->rules[i];
     json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:o, s:o}", "from_family",
                                           s->families[r->from], "to_family", s->families[r->to],
-                                          "support", (json_int_t) r->support, "confidence",
+                                          "support", (json_int_t)r->support, "confidence",
                                           number_or_null(r->confidence), "lift",
                                           number_or_null(r->lift)));
   }

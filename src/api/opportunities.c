@@ -25,8 +25,9 @@
 static int not_computed(struct ltvd_req *r)
 {
   ltvd_reply_header(r, "Retry-After", "1");
-  return ltvd_problem(r, 503, "the analytics have not been computed yet; the worker "
-                              "publishes them shortly after start (see GET /v1/analytics/status)");
+  return ltvd_problem(r, 503,
+                      "the analytics have not been computed yet; the worker "
+                      "publishes them shortly after start (see GET /v1/analytics/status)");
 }
 
 /* ---- the list --------------------------------------------------------------------- */
@@ -116,22 +117,22 @@ static void csv_field(struct text *t, const char *s, bool last)
   puts_(t, last ? "\r\n" : ",");
 }
 
-#define CSV_COLUMNS                                                                     \
-  "id,type,customer_id,family,product,score,expected_annual_value,priority,quadrant,"   \
+#define CSV_COLUMNS                                                                                \
+  "id,type,customer_id,family,product,score,expected_annual_value,priority,quadrant,"              \
   "tier,reasons\r\n"
 
 /* A row's members, from the stored JSON body, as CSV. */
 static void csv_row(struct text *t, const char *body)
 {
-  static const char *const columns[] = {"id", "type", "customer_id", "family", "product",
-                                        "score", "expected_annual_value", "priority",
+  static const char *const columns[] = {"id",       "type",  "customer_id",           "family",
+                                        "product",  "score", "expected_annual_value", "priority",
                                         "quadrant", "tier"};
   json_t *row = json_loads(body, 0, NULL);
   for (size_t i = 0; i < sizeof columns / sizeof *columns; i++) {
     json_t *v = json_object_get(row, columns[i]);
     char num[32];
     if (json_is_integer(v))
-      snprintf(num, sizeof num, "%lld", (long long) json_integer_value(v));
+      snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
       ltvd_json_real(json_real_value(v), num);
     csv_field(t, json_is_string(v) ? json_string_value(v) : json_is_number(v) ? num : NULL, false);
@@ -139,7 +140,8 @@ static void csv_row(struct text *t, const char *body)
   struct text reasons = {0};
   size_t i;
   json_t *reason;
-  json_array_foreach(json_object_get(row, "reasons"), i, reason) {
+  json_array_foreach(json_object_get(row, "reasons"), i, reason)
+  {
     if (i > 0)
       puts_(&reasons, "; ");
     puts_(&reasons, json_string_value(reason) ? json_string_value(reason) : "");
@@ -153,7 +155,7 @@ static void csv_row(struct text *t, const char *body)
 static void put_query_value(struct text *t, const char *s)
 {
   for (; *s; s++) {
-    unsigned char c = (unsigned char) *s;
+    unsigned char c = (unsigned char)*s;
     char esc[4];
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
         strchr("-._~", c)) {
@@ -195,11 +197,11 @@ int ltvd_api_opportunities_list(struct ltvd_req *r)
   /* a CSV export is the whole list unless a limit is asked for */
   bool limited = !csv || ltvd_req_query(r, "limit") != NULL;
   char after[24], limit[24], today[11];
-  snprintf(after, sizeof after, "%lld", (long long) page.after);
+  snprintf(after, sizeof after, "%lld", (long long)page.after);
   snprintf(limit, sizeof limit, "%d", page.limit + 1);
   ltvd_clock_today(today);
-  PGresult *res = LTVD_DB_RUN(r->db, "opportunities_list", after, limited ? limit : NULL,
-                              f.type, f.quadrant, f.tier, f.min_score, f.family, today);
+  PGresult *res = LTVD_DB_RUN(r->db, "opportunities_list", after, limited ? limit : NULL, f.type,
+                              f.quadrant, f.tier, f.min_score, f.family, today);
   if (res == NULL)
     return ltvd_reply_db_error(r);
   int n = PQntuples(res);
@@ -240,8 +242,8 @@ int ltvd_api_opportunities_list(struct ltvd_req *r)
     puts_(&t, "}");
   }
   PQclear(res);
-  status = ltvd_reply_bytes(r, 200, csv ? "text/csv; charset=utf-8" : "application/json",
-                            t.p, t.len);
+  status =
+      ltvd_reply_bytes(r, 200, csv ? "text/csv; charset=utf-8" : "application/json", t.p, t.len);
   free(t.p);
   return status;
 }
@@ -249,7 +251,18 @@ int ltvd_api_opportunities_list(struct ltvd_req *r)
 /* ---- one opportunity --------------------------------------------------------------- */
 
 /* The columns of opportunity_get. */
-enum { G_AS_OF, G_BODY, G_CUSTOMER, G_TYPE, G_PRODUCT, G_VALUE, G_ACTION, G_DEAL, G_HIDDEN, G_LIVE };
+enum {
+  G_AS_OF,
+  G_BODY,
+  G_CUSTOMER,
+  G_TYPE,
+  G_PRODUCT,
+  G_VALUE,
+  G_ACTION,
+  G_DEAL,
+  G_HIDDEN,
+  G_LIVE
+};
 
 /* The id in the path must have the form of an opportunity id; 0, or 400 after replying. */
 static int check_id(struct ltvd_req *r)
@@ -258,8 +271,9 @@ static int check_id(struct ltvd_req *r)
   bool ok = strlen(id) == LTVD_AN_OPP_ID_LEN - 1 && strncmp(id, "opp_", 4) == 0 &&
             strspn(id + 4, "0123456789abcdef") == LTVD_AN_OPP_ID_LEN - 5;
   return ok ? 0
-            : ltvd_problem(r, 400, "the id in the path must be an opportunity id: opp_ and 20 "
-                                   "lowercase hex digits");
+            : ltvd_problem(r, 400,
+                           "the id in the path must be an opportunity id: opp_ and 20 "
+                           "lowercase hex digits");
 }
 
 /* The stored opportunity and what was done with it; NULL after replying (an error, or
@@ -307,9 +321,9 @@ int ltvd_api_opportunities_get(struct ltvd_req *r)
                         conv ? "converted into a deal" : "dismissed");
   }
   /* {"as_of", "currency", then the stored row's members} */
-  char *body = ltvd_strdup_printf("{\"as_of\":%s,\"currency\":\"%s\",%s",
-                                  PQgetvalue(res, 0, G_AS_OF), r->cfg->currency,
-                                  PQgetvalue(res, 0, G_BODY) + 1);
+  char *body =
+      ltvd_strdup_printf("{\"as_of\":%s,\"currency\":\"%s\",%s", PQgetvalue(res, 0, G_AS_OF),
+                         r->cfg->currency, PQgetvalue(res, 0, G_BODY) + 1);
   PQclear(res);
   status = ltvd_reply_bytes(r, 200, "application/json", body, strlen(body));
   free(body);
@@ -325,14 +339,20 @@ static int reply_doc(struct ltvd_req *r, const char *name)
     return ltvd_reply_db_error(r);
   int status = PQntuples(res) == 1
                    ? ltvd_reply_bytes(r, 200, "application/json", PQgetvalue(res, 0, 0),
-                                      (size_t) PQgetlength(res, 0, 0))
+                                      (size_t)PQgetlength(res, 0, 0))
                    : not_computed(r);
   PQclear(res);
   return status;
 }
 
-int ltvd_api_opportunities_at_risk(struct ltvd_req *r) { return reply_doc(r, "at_risk"); }
-int ltvd_api_cross_sell_rules(struct ltvd_req *r) { return reply_doc(r, "cross_sell_rules"); }
+int ltvd_api_opportunities_at_risk(struct ltvd_req *r)
+{
+  return reply_doc(r, "at_risk");
+}
+int ltvd_api_cross_sell_rules(struct ltvd_req *r)
+{
+  return reply_doc(r, "cross_sell_rules");
+}
 
 /* ---- converting into a deal ------------------------------------------------------------ */
 
@@ -351,8 +371,9 @@ static int check_empty_body(struct ltvd_req *r)
   const char *k;
   json_t *v;
   json_object_foreach(body, k, v)
-    json_array_append_new(errors, ltvd_field_error(k, -1, "is not a known field: the deal "
-                                                          "is made from the opportunity"));
+      json_array_append_new(errors, ltvd_field_error(k, -1,
+                                                     "is not a known field: the deal "
+                                                     "is made from the opportunity"));
   json_decref(body);
   if (json_array_size(errors) == 0) {
     json_decref(errors);
@@ -373,7 +394,7 @@ static json_t *deal_record(const PGresult *res, const char *pipeline)
   json_object_set_new(rec, "pipeline", json_string(pipeline));
   json_object_set_new(rec, "product", json_string(PQgetvalue(res, 0, G_PRODUCT)));
   json_object_set_new(rec, "revenue_type", json_string("recurring"));
-  json_object_set_new(rec, "amount", json_integer((json_int_t) llround(value)));
+  json_object_set_new(rec, "amount", json_integer((json_int_t)llround(value)));
   return rec;
 }
 
@@ -389,8 +410,7 @@ static PGresult *create_deal(struct ltvd_req *r, const PGresult *opp)
   }
   if (PQntuples(p) == 0) {
     PQclear(p);
-    ltvd_problem(r, 409, "there is no %s pipeline to create the deal in; create one first",
-                 kind);
+    ltvd_problem(r, 409, "there is no %s pipeline to create the deal in; create one first", kind);
     return NULL;
   }
   json_t *rec = deal_record(opp, PQgetvalue(p, 0, 0));
@@ -436,7 +456,7 @@ int ltvd_api_opportunities_deal(struct ltvd_req *r)
   if (deal == NULL)
     return r->status;
   char deal_id[24], now[32];
-  snprintf(deal_id, sizeof deal_id, "%lld", (long long) ltvd_db_deal_id(deal, 0));
+  snprintf(deal_id, sizeof deal_id, "%lld", (long long)ltvd_db_deal_id(deal, 0));
   ltvd_clock_timestamp(now);
   /* a conversion that committed meanwhile leaves no row to update: 409, and the deal made
      here is rolled back with the request */
@@ -473,8 +493,8 @@ int ltvd_api_opportunities_dismiss(struct ltvd_req *r)
   if (ltvd_validate(r->json, fields, NULL, LTVD_VALIDATE_CREATE, -1, errors) == 0) {
     const char *until = json_string_value(json_object_get(r->json, "until"));
     if (strcmp(until, today) < 0)
-      json_array_append_new(errors, ltvd_field_error("until", -1,
-                                                     "must not be before today, %s", today));
+      json_array_append_new(errors,
+                            ltvd_field_error("until", -1, "must not be before today, %s", today));
   }
   if (json_array_size(errors) > 0)
     return ltvd_problem_errors_new(r, 422, "the dismissal is invalid", errors);

@@ -71,8 +71,11 @@ static void field(struct buf *b, const char *s, bool last)
   if (s == NULL)
     put(b, "\\N", 2);
   for (; s != NULL && *s; s++) {
-    const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
-                    : *s == '\r' ? "\\r" : NULL;
+    const char *esc = *s == '\\'   ? "\\\\"
+                      : *s == '\t' ? "\\t"
+                      : *s == '\n' ? "\\n"
+                      : *s == '\r' ? "\\r"
+                                   : NULL;
     if (esc)
       put(b, esc, 2);
     else
@@ -133,8 +136,9 @@ static bool copy_in(struct pub *p, const char *sql, struct buf *b)
 
 /* Hidden: converted, or dismissed until today ($today) or later. */
 #define HIDDEN(x, today) "(" x ".action = 'converted' OR " x ".until >= " today "::date)"
-#define LIVE(o) "EXISTS (SELECT 1 FROM customers c WHERE c.id = " o ".customer_id " \
-                "AND c.archived_at IS NULL)"
+#define LIVE(o)                                                                                    \
+  "EXISTS (SELECT 1 FROM customers c WHERE c.id = " o ".customer_id "                              \
+  "AND c.archived_at IS NULL)"
 
 const struct ltvd_stmt ltvd_db_opportunities_stmts[] = {
     /* the run's as_of, then the visible rows after position $1 (at most $2, NULL: all) */
@@ -143,16 +147,19 @@ const struct ltvd_stmt ltvd_db_opportunities_stmts[] = {
      "SELECT o.pos, o.body FROM opportunities o WHERE o.pos > $1::bigint "
      "AND ($3::text IS NULL OR o.type = $3) AND ($4::text IS NULL OR o.quadrant = $4) "
      "AND ($5::text IS NULL OR o.tier = $5) AND ($6::float8 IS NULL OR o.score >= $6) "
-     "AND ($7::text IS NULL OR o.family = $7) AND " LIVE("o") " "
-     "AND NOT EXISTS (SELECT 1 FROM opportunity_actions x WHERE x.id = o.id AND "
-     HIDDEN("x", "$8") ") ORDER BY o.pos LIMIT $2::bigint) q ON true "
-     "WHERE a.name = 'as_of' ORDER BY q.pos"},
+     "AND ($7::text IS NULL OR o.family = $7) AND " LIVE(
+         "o") " "
+              "AND NOT EXISTS (SELECT 1 FROM opportunity_actions x WHERE x.id = o.id AND " HIDDEN(
+                  "x", "$8") ") ORDER BY o.pos LIMIT $2::bigint) q ON true "
+                             "WHERE a.name = 'as_of' ORDER BY q.pos"},
     /* columns: see enum G_* of src/api/opportunities.c */
     {"opportunity_get",
      "SELECT a.body, o.body, o.customer_id, o.type, o.product, o.expected_annual_value, "
-     "x.action, x.deal_id, coalesce(" HIDDEN("x", "$2") ", false), " LIVE("o") " "
-     "FROM (SELECT 1) one LEFT JOIN analytics_docs a ON a.name = 'as_of' "
-     "LEFT JOIN opportunities o ON o.id = $1 LEFT JOIN opportunity_actions x ON x.id = $1"},
+     "x.action, x.deal_id, coalesce(" HIDDEN("x", "$2") ", false), " LIVE(
+         "o") " "
+              "FROM (SELECT 1) one LEFT JOIN analytics_docs a ON a.name = 'as_of' "
+              "LEFT JOIN opportunities o ON o.id = $1 LEFT JOIN opportunity_actions x ON x.id = "
+              "$1"},
     {"opportunity_pipeline", "SELECT key FROM pipelines WHERE kind = $1 ORDER BY seq LIMIT 1"},
     /* no row when it is converted already */
     {"opportunity_convert",
@@ -179,13 +186,13 @@ static int cmp_id(const void *a, const void *b)
 /* The ids of a one-column result, sorted (strcmp). */
 static size_t ids_of(PGresult *res, char (**out)[LTVD_AN_OPP_ID_LEN])
 {
-  size_t n = 0, rows = (size_t) PQntuples(res);
+  size_t n = 0, rows = (size_t)PQntuples(res);
   *out = calloc(rows ? rows : 1, LTVD_AN_OPP_ID_LEN);
   if (*out == NULL)
     abort();
   for (size_t i = 0; i < rows; i++)
-    if (PQgetlength(res, (int) i, 0) == LTVD_AN_OPP_ID_LEN - 1)
-      memcpy((*out)[n++], PQgetvalue(res, (int) i, 0), LTVD_AN_OPP_ID_LEN);
+    if (PQgetlength(res, (int)i, 0) == LTVD_AN_OPP_ID_LEN - 1)
+      memcpy((*out)[n++], PQgetvalue(res, (int)i, 0), LTVD_AN_OPP_ID_LEN);
   qsort(*out, n, LTVD_AN_OPP_ID_LEN, cmp_id);
   return n;
 }
@@ -198,40 +205,44 @@ static int small_or_none(PGresult *res, int row, int col)
 static bool read_baseline(struct pub *p, const char *today, struct ltvd_an_alert_state *st)
 {
   memset(st, 0, sizeof *st);
-  PGresult *res = query(p, "SELECT baseline_at IS NULL, nps_seen FROM alert_state FOR UPDATE", 0,
-                        NULL);
+  PGresult *res =
+      query(p, "SELECT baseline_at IS NULL, nps_seen FROM alert_state FOR UPDATE", 0, NULL);
   if (res == NULL)
     return false;
   st->first_run = PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] == 't';
   st->nps_seen = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 1), NULL, 10) : 0;
   PQclear(res);
 
-  if ((res = query(p, "SELECT customer_id, tier, quadrant, standing FROM alert_customers "
-                      "ORDER BY customer_id", 0, NULL)) == NULL)
+  if ((res = query(p,
+                   "SELECT customer_id, tier, quadrant, standing FROM alert_customers "
+                   "ORDER BY customer_id",
+                   0, NULL)) == NULL)
     return false;
-  st->n_customers = (size_t) PQntuples(res);
+  st->n_customers = (size_t)PQntuples(res);
   st->customers = calloc(st->n_customers + 1, sizeof *st->customers);
   if (st->customers == NULL)
     abort();
   for (int i = 0; i < PQntuples(res); i++)
-    st->customers[i] = (struct ltvd_an_alert_customer){
-        .customer_id = strtoll(PQgetvalue(res, i, 0), NULL, 10),
-        .tier = small_or_none(res, i, 1),
-        .quadrant = small_or_none(res, i, 2),
-        .standing = atoi(PQgetvalue(res, i, 3))};
+    st->customers[i] =
+        (struct ltvd_an_alert_customer){.customer_id = strtoll(PQgetvalue(res, i, 0), NULL, 10),
+                                        .tier = small_or_none(res, i, 1),
+                                        .quadrant = small_or_none(res, i, 2),
+                                        .standing = atoi(PQgetvalue(res, i, 3))};
   PQclear(res);
 
-  if ((res = query(p, "SELECT deal_id, contract_end - DATE '1970-01-01' FROM alert_renewals "
-                      "ORDER BY deal_id, contract_end", 0, NULL)) == NULL)
+  if ((res = query(p,
+                   "SELECT deal_id, contract_end - DATE '1970-01-01' FROM alert_renewals "
+                   "ORDER BY deal_id, contract_end",
+                   0, NULL)) == NULL)
     return false;
-  st->n_renewals = (size_t) PQntuples(res);
+  st->n_renewals = (size_t)PQntuples(res);
   st->renewals = calloc(st->n_renewals + 1, sizeof *st->renewals);
   if (st->renewals == NULL)
     abort();
   for (int i = 0; i < PQntuples(res); i++)
     st->renewals[i] = (struct ltvd_an_renewal_seen){
         .deal_id = strtoll(PQgetvalue(res, i, 0), NULL, 10),
-        .contract_end_day = (int32_t) strtol(PQgetvalue(res, i, 1), NULL, 10)};
+        .contract_end_day = (int32_t)strtol(PQgetvalue(res, i, 1), NULL, 10)};
   PQclear(res);
 
   if ((res = query(p, "SELECT id FROM opportunities", 0, NULL)) == NULL)
@@ -239,8 +250,10 @@ static bool read_baseline(struct pub *p, const char *today, struct ltvd_an_alert
   st->n_opps = ids_of(res, &st->opp_ids);
   PQclear(res);
   const char *params[] = {today};
-  if ((res = query(p, "SELECT id FROM opportunity_actions WHERE action = 'converted' "
-                      "OR until >= $1::date", 1, params)) == NULL)
+  if ((res = query(p,
+                   "SELECT id FROM opportunity_actions WHERE action = 'converted' "
+                   "OR until >= $1::date",
+                   1, params)) == NULL)
     return false;
   st->n_hidden = ids_of(res, &st->hidden_ids);
   PQclear(res);
@@ -287,8 +300,9 @@ static bool write_opportunities(struct pub *p, const struct ltvd_an_results *res
   }
   bool ok = command(p, "DELETE FROM opportunities", 0, NULL) &&
             (o->n == 0 ||
-             copy_in(p, "COPY opportunities (id, pos, customer_id, type, family, product, "
-                        "quadrant, tier, score, expected_annual_value, priority, body) FROM STDIN",
+             copy_in(p,
+                     "COPY opportunities (id, pos, customer_id, type, family, product, "
+                     "quadrant, tier, score, expected_annual_value, priority, body) FROM STDIN",
                      &b));
   free(b.p);
   return ok;
@@ -312,9 +326,11 @@ static bool write_documents(struct pub *p, const struct ltvd_an_results *res,
   char *at_risk = document(as_of, ltvd_an_at_risk_rows(res, o));
   json_decref(as_of);
   const char *params[] = {rules, at_risk};
-  bool ok = command(p, "INSERT INTO analytics_docs (name, body) VALUES "
-                       "('cross_sell_rules', $1), ('at_risk', $2) "
-                       "ON CONFLICT (name) DO UPDATE SET body = excluded.body", 2, params);
+  bool ok = command(p,
+                    "INSERT INTO analytics_docs (name, body) VALUES "
+                    "('cross_sell_rules', $1), ('at_risk', $2) "
+                    "ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+                    2, params);
   free(rules);
   free(at_risk);
   return ok;
@@ -338,7 +354,7 @@ static void array_id(struct buf *b, int64_t id)
 {
   char text[24];
   int n = snprintf(text, sizeof text, "%s%" PRId64, b->len ? "," : "{", id);
-  put(b, text, (size_t) n);
+  put(b, text, (size_t)n);
 }
 
 /* The baseline's customers. A run changes few of them, so only the differences with the
@@ -371,8 +387,8 @@ static bool write_customers(struct pub *p, const struct ltvd_an_alert_state *pre
     put(&gone, "}", 1);
     gone.p[gone.len] = '\0';
     const char *params[] = {gone.p};
-    ok = command(p, "DELETE FROM alert_customers WHERE customer_id = ANY ($1::bigint[])", 1,
-                 params);
+    ok =
+        command(p, "DELETE FROM alert_customers WHERE customer_id = ANY ($1::bigint[])", 1, params);
   }
   if (ok && rows.len)
     ok = copy_in(p, "COPY alert_customers (customer_id, tier, quadrant, standing) FROM STDIN",
@@ -397,13 +413,14 @@ static bool write_baseline(struct pub *p, const struct ltvd_an_alert_state *prev
   snprintf(seen, sizeof seen, "%" PRId64, next->nps_seen);
   const char *state[] = {computed_at, seen};
   const char *day[] = {today};
-  bool ok = write_customers(p, prev, next) &&
-            command(p, "DELETE FROM alert_renewals", 0, NULL) &&
+  bool ok = write_customers(p, prev, next) && command(p, "DELETE FROM alert_renewals", 0, NULL) &&
             (next->n_renewals == 0 ||
              copy_in(p, "COPY alert_renewals (deal_id, contract_end) FROM STDIN", &renewals)) &&
             command(p, "UPDATE alert_state SET baseline_at = $1, nps_seen = $2", 2, state) &&
-            command(p, "DELETE FROM opportunity_actions WHERE action = 'dismissed' "
-                       "AND until < $1::date", 1, day);
+            command(p,
+                    "DELETE FROM opportunity_actions WHERE action = 'dismissed' "
+                    "AND until < $1::date",
+                    1, day);
   free(renewals.p);
   return ok;
 }

@@ -68,8 +68,8 @@ static void find_company(void)
 {
   for (int i = 0; i < N_CUSTOMERS; i++)
     ids[i] = harness_sql_int(
-        env->db, harness_fmt("SELECT coalesce((SELECT id FROM customers WHERE name = '%s'), 0)",
-                             names[i]));
+        env->db,
+        harness_fmt("SELECT coalesce((SELECT id FROM customers WHERE name = '%s'), 0)", names[i]));
 }
 
 static harness_response *get(const char *path)
@@ -105,8 +105,8 @@ static json_t *run_analytics(void)
 }
 
 #define assert_near(a, b)                                                                          \
-  ck_assert_msg(fabs((double) (a) - (double) (b)) <= 1e-9 * fmax(1, fabs((double) (b))),          \
-                "%s = %.17g, expected %.17g", #a, (double) (a), (double) (b))
+  ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-9 * fmax(1, fabs((double)(b))),              \
+                "%s = %.17g, expected %.17g", #a, (double)(a), (double)(b))
 
 static long long create_customer(const char *name, long long employees)
 {
@@ -134,10 +134,10 @@ static void signal(int c, const char *type, double value, const char *product, c
     snprintf(v, sizeof v, ",\"value\":%g", value);
   if (product)
     snprintf(p, sizeof p, ",\"product\":\"%s\"", product);
-  harness_response *r = post("/v1/signals",
-                             harness_fmt("{\"customer_id\":%lld,\"type\":\"%s\",\"occurred_at\":"
-                                         "\"%sT08:00:00Z\"%s%s}",
-                                         ids[c], type, at, v, p));
+  harness_response *r =
+      post("/v1/signals", harness_fmt("{\"customer_id\":%lld,\"type\":\"%s\",\"occurred_at\":"
+                                      "\"%sT08:00:00Z\"%s%s}",
+                                      ids[c], type, at, v, p));
   ck_assert_msg(r->status == 200 || r->status == 201, "signal: %ld %s", r->status, r->body);
 }
 
@@ -162,8 +162,8 @@ static json_t *at(json_t *j, const char *path)
   char buf[160];
   snprintf(buf, sizeof buf, "%s", path);
   for (char *part = strtok(buf, "."); part; part = strtok(NULL, ".")) {
-    json_t *next = json_is_array(j) ? json_array_get(j, strtoul(part, NULL, 10))
-                                    : json_object_get(j, part);
+    json_t *next =
+        json_is_array(j) ? json_array_get(j, strtoul(part, NULL, 10)) : json_object_get(j, part);
     ck_assert_msg(next != NULL, "no %s in %s", path, harness_dump(json_incref(j)));
     j = next;
   }
@@ -199,7 +199,7 @@ static json_t *row_of(json_t *rows, int c)
 {
   size_t i;
   json_t *row;
-  json_array_foreach(rows, i, row) if ((long long) num(row, "customer_id") == ids[c]) return row;
+  json_array_foreach(rows, i, row) if ((long long)num(row, "customer_id") == ids[c]) return row;
   return NULL;
 }
 
@@ -238,10 +238,12 @@ START_TEST(test_setup_company)
   for (int i = 0; i < N_CUSTOMERS; i++)
     ids[i] = create_customer(names[i], employees[i]);
 
-  mrr(T1, "2026-11", "{\"product\":\"consult_day\",\"mrr\":30000},"
-                     "{\"product\":\"train_std\",\"mrr\":20000}");
-  mrr(T2, "2026-11", "{\"product\":\"consult_day\",\"mrr\":30000},"
-                     "{\"product\":\"train_std\",\"mrr\":15000}");
+  mrr(T1, "2026-11",
+      "{\"product\":\"consult_day\",\"mrr\":30000},"
+      "{\"product\":\"train_std\",\"mrr\":20000}");
+  mrr(T2, "2026-11",
+      "{\"product\":\"consult_day\",\"mrr\":30000},"
+      "{\"product\":\"train_std\",\"mrr\":15000}");
   mrr(T3, "2026-11", "{\"product\":\"train_std\",\"mrr\":40000}");
   mrr(U1, "2026-11", "{\"product\":\"app_basic\",\"mrr\":1000}");
   mrr(U2, "2026-11", "{\"product\":\"app_pro\",\"mrr\":2500}");
@@ -287,7 +289,7 @@ START_TEST(test_the_list_is_worked_out_by_hand)
   ck_assert_int_eq(json_array_size(rows), 4);
   static const int order[] = {T3, X1, U1, U2};
   for (int i = 0; i < 4; i++)
-    ck_assert_int_eq((long long) num(json_array_get(rows, i), "customer_id"), ids[order[i]]);
+    ck_assert_int_eq((long long)num(json_array_get(rows, i), "customer_id"), ids[order[i]]);
 
   json_t *o = json_array_get(rows, 0);
   ck_assert_str_eq(str(o, "type"), "cross_sell");
@@ -352,8 +354,8 @@ START_TEST(test_exclusions_and_at_risk)
   harness_assert_status(r, 200);
   json_t *risk = at(r->json, "results");
   ck_assert_int_eq(json_array_size(risk), 1);
-  ck_assert_int_eq((long long) num(risk, "0.customer_id"), ids[D1]);
-  ck_assert_int_eq((long long) num(risk, "0.nps"), 3);
+  ck_assert_int_eq((long long)num(risk, "0.customer_id"), ids[D1]);
+  ck_assert_int_eq((long long)num(risk, "0.nps"), 3);
   ck_assert_str_eq(str(risk, "0.reason"), "nps 3 on 2026-10-01, at or below the detractor limit 6");
 }
 END_TEST
@@ -366,7 +368,7 @@ START_TEST(test_cross_sell_rules)
   ck_assert_int_eq(json_array_size(rules), 2);
   ck_assert_str_eq(str(rules, "0.from_family"), "train");
   ck_assert_str_eq(str(rules, "0.to_family"), "app");
-  ck_assert_int_eq((long long) num(rules, "0.support"), 3);
+  ck_assert_int_eq((long long)num(rules, "0.support"), 3);
   assert_near(num(rules, "0.confidence"), 0);
   ck_assert(json_is_null(at(rules, "0.lift")));
   ck_assert_str_eq(str(rules, "1.to_family"), "consult");
@@ -383,7 +385,7 @@ START_TEST(test_filters_paging_and_csv)
   ck_assert_int_eq(json_array_size(list("?family=train")), 0);
   ck_assert_int_eq(json_array_size(list("?min_score=0.7")), 1); /* U1's 1.0 */
   ck_assert_int_eq(json_array_size(list("?min_score=0.5")), 4);
-  ck_assert_int_eq(json_array_size(list("?tier=gold")), 1);     /* T3 */
+  ck_assert_int_eq(json_array_size(list("?tier=gold")), 1); /* T3 */
   json_t *m = metrics(U1);
   json_t *rows = list(harness_fmt("?quadrant=%s&type=upsell", str(m, "quadrant")));
   ck_assert_ptr_nonnull(row_of(rows, U1));
@@ -394,7 +396,7 @@ START_TEST(test_filters_paging_and_csv)
   const char *after = str(r->json, "paging.next.after");
   r = get(harness_fmt("/v1/opportunities?limit=3&after=%s", harness_urlenc(after)));
   ck_assert_int_eq(json_array_size(at(r->json, "results")), 1);
-  ck_assert_int_eq((long long) num(r->json, "results.0.customer_id"), ids[U2]);
+  ck_assert_int_eq((long long)num(r->json, "results.0.customer_id"), ids[U2]);
   ck_assert_ptr_null(json_object_get(r->json, "paging"));
 
   /* CSV: a header and every field, reasons joined by "; " */
@@ -431,15 +433,15 @@ START_TEST(test_bad_input_gets_problems)
   harness_assert_problem(get("/v1/opportunities/opp_0123456789abcdef0123"), 404, NULL);
   const char *id = str(list(""), "0.id");
   const char *dismiss = harness_fmt("/v1/opportunities/%s/dismiss", id);
-  harness_assert_problem(harness_call(env, "read", "POST", dismiss, NULL, "{\"until\":\"2026-12-01\"}"),
-                         403, NULL);
+  harness_assert_problem(
+      harness_call(env, "read", "POST", dismiss, NULL, "{\"until\":\"2026-12-01\"}"), 403, NULL);
   harness_assert_problem(post(dismiss, "{}"), 422, "until");
   harness_assert_problem(post(dismiss, "{\"until\":\"2026-11-14\"}"), 422, "until");
   harness_assert_problem(post(dismiss, "{\"until\":\"2026-02-30\"}"), 422, "until");
   harness_assert_problem(post(dismiss, "{\"until\":\"2026-12-01\",\"x\":1}"), 422, "x");
   harness_assert_problem(post(dismiss, "[]"), 400, NULL);
-  harness_assert_problem(post(harness_fmt("/v1/opportunities/%s/deal", id), "{\"amount\":5}"),
-                         422, "amount");
+  harness_assert_problem(post(harness_fmt("/v1/opportunities/%s/deal", id), "{\"amount\":5}"), 422,
+                         "amount");
   harness_assert_problem(post(harness_fmt("/v1/opportunities/%s/deal", id), "nope"), 400, NULL);
   harness_assert_problem(post("/v1/opportunities/opp_0123456789abcdef0123/deal", NULL), 404, NULL);
   harness_assert_problem(harness_call(env, NULL, "GET", "/v1/opportunities", NULL, NULL), 401,
@@ -464,16 +466,17 @@ static struct alert *alerts_after(long long after, size_t *n)
   char param[24];
   snprintf(param, sizeof param, "%lld", after);
   const char *params[] = {param};
-  PGresult *res = PQexecParams(c, "SELECT type, customer_id, data::text FROM alerts "
-                                  "WHERE id > $1::bigint ORDER BY id", 1, NULL, params, NULL,
-                               NULL, 0);
+  PGresult *res = PQexecParams(c,
+                               "SELECT type, customer_id, data::text FROM alerts "
+                               "WHERE id > $1::bigint ORDER BY id",
+                               1, NULL, params, NULL, NULL, 0);
   ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-  *n = (size_t) PQntuples(res);
+  *n = (size_t)PQntuples(res);
   struct alert *a = harness_own(calloc(*n + 1, sizeof *a), free);
   for (size_t i = 0; i < *n; i++) {
-    snprintf(a[i].type, sizeof a[i].type, "%s", PQgetvalue(res, (int) i, 0));
-    a[i].customer = strtoll(PQgetvalue(res, (int) i, 1), NULL, 10);
-    a[i].data = harness_own_json(json_loads(PQgetvalue(res, (int) i, 2), 0, NULL));
+    snprintf(a[i].type, sizeof a[i].type, "%s", PQgetvalue(res, (int)i, 0));
+    a[i].customer = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
+    a[i].data = harness_own_json(json_loads(PQgetvalue(res, (int)i, 2), 0, NULL));
   }
   PQclear(res);
   PQfinish(c);
@@ -520,16 +523,16 @@ START_TEST(test_actions_and_alerts)
   ck_assert_str_eq(str(r->json, "stage"), "opportunity_recognised");
   ck_assert_str_eq(str(r->json, "product"), "app_pro");
   ck_assert_str_eq(str(r->json, "revenue_type"), "recurring");
-  ck_assert_int_eq((long long) num(r->json, "amount"), 18000);
-  ck_assert_int_eq((long long) num(r->json, "customer_id"), ids[U1]);
-  long long deal = (long long) num(r->json, "id");
+  ck_assert_int_eq((long long)num(r->json, "amount"), 18000);
+  ck_assert_int_eq((long long)num(r->json, "customer_id"), ids[U1]);
+  long long deal = (long long)num(r->json, "id");
   ck_assert_str_eq(harness_header(r, "Location"), harness_fmt("/v1/deals/%lld", deal));
   ck_assert_ptr_nonnull(harness_header(r, "X-Ltvd-Data-Version"));
   harness_assert_problem(post(harness_fmt("/v1/opportunities/%s/deal", u1), NULL), 409, NULL);
   harness_assert_problem(get(harness_fmt("/v1/opportunities/%s", u1)), 404, NULL);
-  harness_assert_problem(post(harness_fmt("/v1/opportunities/%s/dismiss", u1),
-                              "{\"until\":\"2026-12-01\"}"),
-                         409, NULL);
+  harness_assert_problem(
+      post(harness_fmt("/v1/opportunities/%s/dismiss", u1), "{\"until\":\"2026-12-01\"}"), 409,
+      NULL);
 
   /* dismissed until 2026-12-01 */
   r = post(harness_fmt("/v1/opportunities/%s/dismiss", t3), "{\"until\":\"2026-12-01\"}");
@@ -599,8 +602,8 @@ START_TEST(test_actions_and_alerts)
   /* at risk now: X2 and D1, by customer id */
   r = get("/v1/opportunities/at-risk");
   ck_assert_int_eq(json_array_size(at(r->json, "results")), 2);
-  ck_assert_int_eq((long long) num(r->json, "results.0.customer_id"), ids[X2]);
-  ck_assert_int_eq((long long) num(r->json, "results.1.customer_id"), ids[D1]);
+  ck_assert_int_eq((long long)num(r->json, "results.0.customer_id"), ids[X2]);
+  ck_assert_int_eq((long long)num(r->json, "results.1.customer_id"), ids[D1]);
 
   /* run 3 after a change that moves nothing: no alert */
   long long last = harness_sql_int(env->db, "SELECT max(id) FROM alerts");

@@ -20,8 +20,8 @@
 #include "unit.h"
 
 #define assert_near(a, b)                                                                          \
-  ck_assert_msg(fabs((double) (a) - (double) (b)) <= 1e-12 * fmax(1, fabs((double) (b))),          \
-                "%s = %.17g, expected %.17g", #a, (double) (a), (double) (b))
+  ck_assert_msg(fabs((double)(a) - (double)(b)) <= 1e-12 * fmax(1, fabs((double)(b))),             \
+                "%s = %.17g, expected %.17g", #a, (double)(a), (double)(b))
 
 /* text and the JSON want denote the same value (numbers compared as numbers, so the
  * form the shared writer gives a real does not matter) */
@@ -72,15 +72,24 @@ static void begin(struct fx *f)
     int tier;
     int64_t price;
   } products[] = {
-      {"acad_a", "academy", 1, 200},  {"acad_b", "academy", 1, 200},
-      {"addon", "extra", 1, 500},     {"addon_max", "extra", 2, 900},
-      {"basic", "core", 1, 1000},     {"basic_gold", "core", 1, 3000},
-      {"basic_plus", "core", 1, 1500}, {"cons_big", "consult", 1, 4000},
-      {"cons_small", "consult", 1, 5000}, {"ent", "core", 3, 2000},
-      {"fa1", "fa", 1, 100},          {"fa2", "fa", 2, 200},
-      {"fb1", "fb", 1, 100},          {"fb2", "fb", 2, 200},
-      {"fc1", "fc", 1, 100},          {"pro_a", "core", 2, 2500},
-      {"pro_b", "core", 2, 2500},     {"pro_c", "core", 2, 4000},
+      {"acad_a", "academy", 1, 200},
+      {"acad_b", "academy", 1, 200},
+      {"addon", "extra", 1, 500},
+      {"addon_max", "extra", 2, 900},
+      {"basic", "core", 1, 1000},
+      {"basic_gold", "core", 1, 3000},
+      {"basic_plus", "core", 1, 1500},
+      {"cons_big", "consult", 1, 4000},
+      {"cons_small", "consult", 1, 5000},
+      {"ent", "core", 3, 2000},
+      {"fa1", "fa", 1, 100},
+      {"fa2", "fa", 2, 200},
+      {"fb1", "fb", 1, 100},
+      {"fb2", "fb", 2, 200},
+      {"fc1", "fc", 1, 100},
+      {"pro_a", "core", 2, 2500},
+      {"pro_b", "core", 2, 2500},
+      {"pro_c", "core", 2, 4000},
   };
   memset(f, 0, sizeof *f);
   f->s.data_version = 7;
@@ -130,7 +139,7 @@ static void signal(struct fx *f, int32_t c, int64_t id, enum ltvd_an_signal_type
       .id = id,
       .type = type,
       .day = day(on),
-      .occurred_us = (int64_t) day(on) * INT64_C(86400000000) + INT64_C(43200000000),
+      .occurred_us = (int64_t)day(on) * INT64_C(86400000000) + INT64_C(43200000000),
       .product = product ? ltvd_an_product_index(&f->s, product) : LTVD_AN_NONE,
       .has_value = !isnan(value),
       .value = isnan(value) ? 0 : value,
@@ -175,7 +184,7 @@ static void hold(struct fx *f, int32_t c, const char *family, int tier)
 {
   int fam = ltvd_an_family_index(&f->s, family);
   ck_assert_int_ge(fam, 0);
-  f->r.held[(size_t) c * f->s.n_families + (size_t) fam] = tier;
+  f->r.held[(size_t)c * f->s.n_families + (size_t)fam] = tier;
 }
 
 static void nps(struct fx *f, int32_t c, int score)
@@ -326,13 +335,12 @@ START_TEST(upsell_order_reasons_and_id)
 
   json_t *row = row_json(&f, &f.o.opps[0]);
   char *text = ltvd_json_dumps(row);
-  assert_json(text,
-                   "{\"id\":\"opp_cc2bd3f2ae7f2951b69a\",\"type\":\"upsell\",\"customer_id\":10,"
-                   "\"family\":\"core\",\"product\":\"pro_a\",\"score\":1.0,"
-                   "\"expected_annual_value\":18000.0,\"priority\":18000.0,\"quadrant\":\"C\","
-                   "\"tier\":\"silver\",\"reasons\":[\"usage of basic at 92% of plan limit on "
-                   "2026-10-02\",\"interest in pro_c (tier 2, above the held tier 1) on "
-                   "2026-11-01\",\"contract of deal 501 ends on 2026-12-31\"]}");
+  assert_json(text, "{\"id\":\"opp_cc2bd3f2ae7f2951b69a\",\"type\":\"upsell\",\"customer_id\":10,"
+                    "\"family\":\"core\",\"product\":\"pro_a\",\"score\":1.0,"
+                    "\"expected_annual_value\":18000.0,\"priority\":18000.0,\"quadrant\":\"C\","
+                    "\"tier\":\"silver\",\"reasons\":[\"usage of basic at 92% of plan limit on "
+                    "2026-10-02\",\"interest in pro_c (tier 2, above the held tier 1) on "
+                    "2026-11-01\",\"contract of deal 501 ends on 2026-12-31\"]}");
   free(text);
   json_decref(row);
 
@@ -483,7 +491,7 @@ START_TEST(cross_sell_rules_support_confidence_lift)
   json_t *rows = ltvd_an_rules_rows(&f.r, &f.o);
   char *text = ltvd_json_dumps(json_array_get(rows, 2));
   assert_json(text, "{\"from_family\":\"academy\",\"to_family\":\"extra\",\"support\":4,"
-                         "\"confidence\":0.0,\"lift\":null}");
+                    "\"confidence\":0.0,\"lift\":null}");
   free(text);
   json_decref(rows);
   assert_near(f.o.size_p25, 87.5);
@@ -603,7 +611,7 @@ START_TEST(ordering_ties)
     const struct ltvd_an_opp *o = &f.o.opps[i];
     ck_assert_msg(o->customer_id == want[i].customer && o->type == want[i].type &&
                       strcmp(f.s.families[o->family], want[i].family) == 0,
-                  "position %zu: %lld %s %s", i, (long long) o->customer_id,
+                  "position %zu: %lld %s %s", i, (long long)o->customer_id,
                   ltvd_an_opp_type_name(o->type), f.s.families[o->family]);
     assert_near(o->priority, want[i].priority);
   }
@@ -674,7 +682,7 @@ static void alert_run(struct alert_run *a, int run)
     o->type = listed[i].type;
     o->family = ltvd_an_family_index(&f->s, listed[i].family);
     o->product = ltvd_an_product_index(&f->s, listed[i].product);
-    o->priority = 1000.0 * (double) (3 - i);
+    o->priority = 1000.0 * (double)(3 - i);
     ltvd_an_opp_id(o->customer_id, o->type, listed[i].family, o->id);
   }
 }
@@ -691,8 +699,7 @@ static char *alerts_text(const struct ltvd_an_alerts *al)
   for (size_t i = 0; i < al->n; i++)
     json_array_append_new(all, json_pack("{s:s, s:I, s:O}", "type",
                                          ltvd_an_alert_type_name(al->a[i].type), "customer_id",
-                                         (json_int_t) al->a[i].customer_id, "data",
-                                         al->a[i].data));
+                                         (json_int_t)al->a[i].customer_id, "data", al->a[i].data));
   char *text = ltvd_json_dumps(all);
   json_decref(all);
   return text;
@@ -726,6 +733,7 @@ START_TEST(alerts_first_run_each_type_once_then_none)
   char opp_id[LTVD_AN_OPP_ID_LEN];
   ltvd_an_opp_id(2, LTVD_AN_OPP_CROSS_SELL, "consult", opp_id);
   char *want;
+  /* clang-format off */
   ck_assert(asprintf(&want,
       "[{\"type\":\"tier_changed\",\"customer_id\":1,\"data\":{\"from\":\"gold\",\"to\":\"silver\"}},"
       "{\"type\":\"quadrant_changed\",\"customer_id\":1,\"data\":{\"from\":\"A\",\"to\":\"B\"}},"
@@ -740,6 +748,7 @@ START_TEST(alerts_first_run_each_type_once_then_none)
       "{\"type\":\"opportunity_new\",\"customer_id\":2,\"data\":{\"opportunity_id\":\"%s\","
       "\"type\":\"cross_sell\",\"family\":\"consult\",\"product\":\"cons_big\",\"priority\":2000.0}}]",
       opp_id) > 0);
+  /* clang-format on */
   assert_json(text, want);
   free(text);
   free(want);
@@ -807,35 +816,35 @@ START_TEST(hundred_thousand_customers)
   srand(42);
   const size_t n = 100000;
   for (size_t i = 0; i < n; i++) {
-    int32_t c = customer(&f, (int64_t) i + 1, i % 7 != 0, 10 + rand() % 5000);
+    int32_t c = customer(&f, (int64_t)i + 1, i % 7 != 0, 10 + rand() % 5000);
     for (int k = 0; k < 3; k++) {
       snprintf(key, sizeof key, "f%d_t%d", rand() % 8, 1 + rand() % 3);
-      signal(&f, c, (int64_t) (i * 3 + (size_t) k + 1),
+      signal(&f, c, (int64_t)(i * 3 + (size_t)k + 1),
              k == 0 ? LTVD_AN_USAGE : LTVD_AN_FEATURE_INTEREST, "2026-11-01", key,
              k == 0 ? (rand() % 100) / 100.0 : NAN);
     }
     snprintf(key, sizeof key, "f%d_t1", rand() % 8);
     mrr(&f, c, key, 1000 + rand() % 1000);
     if (i % 5 == 0)
-      deal(&f, (int64_t) i + 1, c, "upsell", "open", key, NULL, NULL);
+      deal(&f, (int64_t)i + 1, c, "upsell", "open", key, NULL, NULL);
   }
   finish(&f);
   for (size_t i = 0; i < n; i++) {
     int tier = rand() % 10 < 4 ? LTVD_AN_GOLD : LTVD_AN_SILVER;
-    paying(&f, (int32_t) i, rand() % 10 != 0, tier, rand() % 4);
+    paying(&f, (int32_t)i, rand() % 10 != 0, tier, rand() % 4);
     for (int fam = 0; fam < 8; fam++)
       if (rand() % 3 == 0) {
         snprintf(family, sizeof family, "f%d", fam);
-        hold(&f, (int32_t) i, family, 1 + rand() % 3);
+        hold(&f, (int32_t)i, family, 1 + rand() % 3);
       }
   }
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   ltvd_an_opportunities(&f.r, &f.o);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  double ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
-  printf("opportunities of 100000 customers: %.1f ms, %zu opportunities, %zu rules\n", ms,
-         f.o.n, f.o.n_rules);
+  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  printf("opportunities of 100000 customers: %.1f ms, %zu opportunities, %zu rules\n", ms, f.o.n,
+         f.o.n_rules);
   ck_assert_int_gt(f.o.n, 1000);
   for (size_t i = 1; i < f.o.n; i++)
     ck_assert(f.o.opps[i - 1].priority >= f.o.opps[i].priority);
