@@ -58,6 +58,25 @@ static bool set_cors(struct ltvd_config *cfg, const char *value, char *err, size
   return true;
 }
 
+/* A duration variable in seconds within [min, max]; absent or empty leaves *out. */
+static bool seconds_from_env(const char *name, double min, double max, double *out, char *err,
+                             size_t errlen)
+{
+  const char *v = getenv(name);
+  char *end;
+
+  if (v == NULL || *v == '\0')
+    return true;
+  double d = strtod(v, &end);
+  if (*end != '\0' || !(d >= min && d <= max)) {
+    snprintf(err, errlen, "invalid %s \"%s\": expected seconds from %g to %g", name, v, min,
+             max);
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
 bool ltvd_config_from_env(struct ltvd_config *cfg, char *err, size_t errlen)
 {
   const char *v;
@@ -71,6 +90,9 @@ bool ltvd_config_from_env(struct ltvd_config *cfg, char *err, size_t errlen)
   strcpy(cfg->currency, "USD");
   cfg->rate_limit = 1000;
   cfg->worker = true;
+  cfg->webhook_base_delay = 30;
+  cfg->webhook_give_up = 86400;
+  cfg->webhook_timeout = 10;
 
   if ((v = getenv("LTVD_DATABASE_URL")) && *v)
     cfg->database_url = strdup(v);
@@ -115,7 +137,11 @@ bool ltvd_config_from_env(struct ltvd_config *cfg, char *err, size_t errlen)
     }
     cfg->worker = strcmp(v, "on") == 0;
   }
-  return true;
+  return seconds_from_env("LTVD_WEBHOOK_BASE_DELAY", 0.01, 86400, &cfg->webhook_base_delay, err,
+                          errlen) &&
+         seconds_from_env("LTVD_WEBHOOK_GIVE_UP", 0, 366 * 86400.0, &cfg->webhook_give_up, err,
+                          errlen) &&
+         seconds_from_env("LTVD_WEBHOOK_TIMEOUT", 0.1, 300, &cfg->webhook_timeout, err, errlen);
 }
 
 void ltvd_config_free(struct ltvd_config *cfg)

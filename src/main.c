@@ -12,6 +12,7 @@
 #include "ltvd/http.h"
 #include "ltvd/log.h"
 #include "ltvd/worker.h"
+#include "ltvd/sender.h"
 
 static const char usage[] =
     "usage: ltvd COMMAND [OPTIONS]\n\n"
@@ -30,7 +31,9 @@ static const char usage[] =
     "environment: LTVD_DATABASE_URL, LTVD_LISTEN (127.0.0.1:8080), LTVD_THREADS (cores),\n"
     "  LTVD_LOG_LEVEL (info), LTVD_CURRENCY (USD), LTVD_TODAY, LTVD_CORS_ORIGINS,\n"
     "  LTVD_RATE_LIMIT (1000 requests/s per key; 0 = off), LTVD_WORKER (on; off: this\n"
-    "  process never runs the analytics worker); for import: LTVD_URL, LTVD_KEY\n"
+    "  process never runs the analytics worker), LTVD_WEBHOOK_BASE_DELAY (30 s),\n"
+    "  LTVD_WEBHOOK_GIVE_UP (86400 s), LTVD_WEBHOOK_TIMEOUT (10 s); for import: LTVD_URL,\n"
+    "  LTVD_KEY\n"
     "Each command takes --help.\n";
 
 static const char serve_usage[] =
@@ -105,7 +108,8 @@ static int serve(struct ltvd_config *cfg, int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
 
   ltvd_db_set_url(cfg->database_url);
-  if (!ltvd_auth_listener_start(cfg->database_url) || !ltvd_http_start(cfg, err, sizeof err)) {
+  if (!ltvd_auth_listener_start(cfg->database_url) || !ltvd_sender_start(cfg, err, sizeof err) ||
+      !ltvd_http_start(cfg, err, sizeof err)) {
     fprintf(stderr, "ltvd serve: %s\n", err);
     return 1;
   }
@@ -114,6 +118,7 @@ static int serve(struct ltvd_config *cfg, int argc, char **argv)
   if (cfg->worker && !ltvd_worker_start(cfg, err, sizeof err)) {
     fprintf(stderr, "ltvd serve: %s\n", err);
     ltvd_http_stop();
+    ltvd_sender_stop();
     ltvd_auth_listener_stop();
     return 1;
   }
@@ -121,6 +126,7 @@ static int serve(struct ltvd_config *cfg, int argc, char **argv)
   ltvd_log(LTVD_LOG_INFO, "signal %d: draining in-flight requests", sig);
   ltvd_http_stop();
   ltvd_worker_stop();
+  ltvd_sender_stop();
   ltvd_auth_listener_stop();
   ltvd_db_set_url(NULL);
   ltvd_log(LTVD_LOG_INFO, "stopped");

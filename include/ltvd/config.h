@@ -22,6 +22,10 @@ struct ltvd_config {
   double rate_limit; /* requests per second per key; 0 = off */
   bool migrate;      /* serve --migrate */
   bool worker;       /* LTVD_WORKER: this process may run the analytics worker */
+  /* outbound webhooks, in seconds: first retry delay, retry window, time per attempt */
+  double webhook_base_delay;
+  double webhook_give_up;
+  double webhook_timeout;
 };
 
 /* Fills cfg from the environment. On error returns false with a message in err. */

@@ -15,6 +15,10 @@
 #include "ltvd/util.h"
 
 #define MIN_REPEAT_CUSTOMERS 20
+/* Beyond this r the purchase rates show no heterogeneity (the gamma mixing collapses to a
+ * point) and E[X(t)]'s hypergeometric series needs about r·z terms per evaluation, 36
+ * evaluations per customer: the fit is reported and no prediction is made from it. */
+#define MAX_USABLE_R 1e4
 
 /* The last fit, keyed by a hash of the data it was fitted on. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +97,12 @@ void ltvd_an_clv(struct ltvd_an_results *res)
       snprintf(res->clv_reason, sizeof res->clv_reason,
                "the maximum-likelihood fit did not converge to usable parameters (Gamma-Gamma "
                "needs q > 1)");
+    else if (bg.r > MAX_USABLE_R) {
+      fitted = false;
+      snprintf(res->clv_reason, sizeof res->clv_reason,
+               "the purchase rates show no heterogeneity between customers (BG/NBD r = %.3g): "
+               "the model degenerates and predicts nothing useful", bg.r);
+    }
   }
   res->clv_fit_ms = (ltvd_monotonic() - t0) * 1000;
   res->clv_fitted = fitted;

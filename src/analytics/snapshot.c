@@ -397,24 +397,48 @@ static void finish_deals(struct ltvd_an_snapshot *s, struct ltvd_an_build *b, si
   }
   free(owner);
 
-  /* stage history: each entry to its deal's position, entries of dropped deals dropped */
-  struct id_pos *ids = xmalloc((kept + 1) * sizeof *ids);
+  /* stage history: each entry to its deal's position (through a table by id when the
+     ids are dense, else a binary search), entries of dropped deals dropped */
+  int64_t max_id = 0;
   for (size_t i = 0; i < kept; i++)
-    ids[i] = (struct id_pos){.id = s->deals[i].id, .pos = i};
-  qsort(ids, kept, sizeof *ids, cmp_id_pos);
+    max_id = s->deals[i].id > max_id ? s->deals[i].id : max_id;
+  bool dense = max_id <= 4 * (int64_t) kept + 1000000;
+  int32_t *by_id = dense ? malloc(((size_t) max_id + 1) * sizeof *by_id) : NULL;
+  struct id_pos *ids = dense ? NULL : xmalloc((kept + 1) * sizeof *ids);
+  if (dense && by_id == NULL)
+    abort();
+  if (dense) {
+    for (int64_t i = 0; i <= max_id; i++)
+      by_id[i] = -1;
+    for (size_t i = 0; i < kept; i++)
+      if (s->deals[i].id >= 0)
+        by_id[s->deals[i].id] = (int32_t) i;
+  } else {
+    for (size_t i = 0; i < kept; i++)
+      ids[i] = (struct id_pos){.id = s->deals[i].id, .pos = i};
+    qsort(ids, kept, sizeof *ids, cmp_id_pos);
+  }
   struct history_row *rows = xmalloc((s->n_history + 1) * sizeof *rows);
   int32_t *deal_of = calloc(s->n_history + 1, sizeof *deal_of);
   if (deal_of == NULL)
     abort();
   size_t n = 0;
   for (size_t i = 0; i < s->n_history; i++) {
-    struct id_pos key = {.id = b->history_deal[i]};
-    struct id_pos *hit = bsearch(&key, ids, kept, sizeof *ids, cmp_id_pos);
-    if (hit == NULL)
+    int64_t id = b->history_deal[i];
+    int32_t pos = -1;
+    if (dense) {
+      pos = id >= 0 && id <= max_id ? by_id[id] : -1;
+    } else {
+      struct id_pos key = {.id = id};
+      struct id_pos *hit = bsearch(&key, ids, kept, sizeof *ids, cmp_id_pos);
+      pos = hit ? (int32_t) hit->pos : -1;
+    }
+    if (pos < 0)
       continue;
     rows[n] = (struct history_row){.h = s->history[i], .seq = b->history_tie[i]};
-    deal_of[n++] = (int32_t) hit->pos;
+    deal_of[n++] = pos;
   }
+  free(by_id);
   size_t *hstart = xmalloc((kept + 1) * sizeof *hstart);
   group_by_owner(rows, n, sizeof *rows, deal_of, kept, hstart);
   sort_ranges(rows, sizeof *rows, hstart, kept, cmp_history);

@@ -14,6 +14,7 @@
 #include "ltvd/opportunities.h"
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
+#include "ltvd/webhooks.h"
 
 #define CUSTOMER_FILTERS                                                                \
   "limit,after,industry,size_band,acquisition_channel,country,q,quadrant,tier,phase"
@@ -112,6 +113,28 @@ const struct ltvd_route ltvd_routes[] = {
      .verify = ltvd_api_hooks_verify, .tx = LTVD_TX_DATA, .json_body = true},
     {.method = "POST", .path = "/v1/import/{kind}", .handler = ltvd_api_import,
      .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA, .max_body = 10 * 1024 * 1024},
+
+    READ("GET", "/v1/alerts", ltvd_api_alerts_list, "limit,after,type,customer_id"),
+    {.method = "GET", .path = "/v1/webhook-subscriptions",
+     .handler = ltvd_api_webhook_subscriptions_list, .scope = LTVD_SCOPE_ADMIN,
+     .query = "limit,after"},
+    {.method = "POST", .path = "/v1/webhook-subscriptions",
+     .handler = ltvd_api_webhook_subscriptions_create, .scope = LTVD_SCOPE_ADMIN,
+     .tx = LTVD_TX_PLAIN, .json_body = true},
+    {.method = "GET", .path = "/v1/webhook-subscriptions/{id}",
+     .handler = ltvd_api_webhook_subscriptions_get, .scope = LTVD_SCOPE_ADMIN},
+    {.method = "PATCH", .path = "/v1/webhook-subscriptions/{id}",
+     .handler = ltvd_api_webhook_subscriptions_patch, .scope = LTVD_SCOPE_ADMIN,
+     .tx = LTVD_TX_PLAIN, .json_body = true},
+    {.method = "DELETE", .path = "/v1/webhook-subscriptions/{id}",
+     .handler = ltvd_api_webhook_subscriptions_delete, .scope = LTVD_SCOPE_ADMIN,
+     .tx = LTVD_TX_PLAIN},
+    {.method = "GET", .path = "/v1/webhook-subscriptions/{id}/deliveries",
+     .handler = ltvd_api_webhook_deliveries_list, .scope = LTVD_SCOPE_ADMIN,
+     .query = "limit,after,state"},
+    {.method = "POST", .path = "/v1/webhook-deliveries/{id}/retry",
+     .handler = ltvd_api_webhook_deliveries_retry, .scope = LTVD_SCOPE_ADMIN,
+     .tx = LTVD_TX_PLAIN},
 
     READ("GET", "/v1/settings", ltvd_api_settings_get, NULL),
     {.method = "PATCH", .path = "/v1/settings", .handler = ltvd_api_settings_patch,

@@ -30,6 +30,7 @@ static const struct ltvd_stmt *const statement_sets[] = {
     ltvd_db_hook_sources_stmts,
     ltvd_db_analytics_runs_stmts,
     ltvd_db_analytics_read_stmts,
+    ltvd_db_webhooks_stmts,
     ltvd_db_opportunities_stmts,
 };
 
@@ -71,7 +72,10 @@ void ltvd_db_set_url(const char *url)
 PGconn *ltvd_db_connect(const char *url, char *err, size_t errlen)
 {
   const char *keys[] = {"dbname", "application_name", "connect_timeout", "options", NULL};
-  const char *values[] = {url ? url : "", "ltvd", "5", "-c client_min_messages=warning", NULL};
+  /* no JIT: ltvd's statements are short, and a misestimated plan (e.g. joins of one-row
+     tables without statistics) spent 170 ms compiling */
+  const char *values[] = {url ? url : "", "ltvd", "5",
+                          "-c client_min_messages=warning -c jit=off", NULL};
   PGconn *c = PQconnectdbParams(keys, values, 1);
 
   if (PQstatus(c) != CONNECTION_OK) {
