@@ -49,7 +49,7 @@
  * interest in app_pro (an upsell of 0.3 x 18000 = 5400: opportunity_new). Run 3 follows
  * a change that moves nothing: no alert.
  *
- * The alert log is read from the database (GET /v1/alerts comes with the webhooks). */
+ * The alert log is read through GET /v1/alerts. */
 #include "harness.h"
 
 #include <math.h>
@@ -459,27 +459,25 @@ struct alert {
   json_t *data;
 };
 
-/* The alert log after id `after`, oldest first (count in *n). */
+/* The alert log after id `after`, oldest first (count in *n), from GET /v1/alerts. */
 static struct alert *alerts_after(long long after, size_t *n)
 {
-  PGconn *c = harness_db_connect(env->db);
-  char param[24];
-  snprintf(param, sizeof param, "%lld", after);
-  const char *params[] = {param};
-  PGresult *res = PQexecParams(c,
-                               "SELECT type, customer_id, data::text FROM alerts "
-                               "WHERE id > $1::bigint ORDER BY id",
-                               1, NULL, params, NULL, NULL, 0);
-  ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-  *n = (size_t)PQntuples(res);
+  harness_response *r = get(harness_fmt("/v1/alerts?after=%lld&limit=1000", after));
+  harness_assert_status(r, 200);
+  json_t *rows = at(r->json, "results");
+  ck_assert_ptr_null(json_object_get(r->json, "paging"));
+  *n = json_array_size(rows);
   struct alert *a = harness_own(calloc(*n + 1, sizeof *a), free);
+  long long last = after;
   for (size_t i = 0; i < *n; i++) {
-    snprintf(a[i].type, sizeof a[i].type, "%s", PQgetvalue(res, (int)i, 0));
-    a[i].customer = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
-    a[i].data = harness_own_json(json_loads(PQgetvalue(res, (int)i, 2), 0, NULL));
+    json_t *row = json_array_get(rows, i);
+    ck_assert_int_gt((long long)num(row, "id"), last);
+    last = (long long)num(row, "id");
+    snprintf(a[i].type, sizeof a[i].type, "%s", str(row, "type"));
+    a[i].customer = (long long)num(row, "customer_id");
+    a[i].data = at(row, "data");
+    harness_assert_timestamp("created_at", str(row, "created_at"));
   }
-  PQclear(res);
-  PQfinish(c);
   return a;
 }
 
@@ -543,6 +541,13 @@ START_TEST(test_actions_and_alerts)
   ck_assert_int_eq(json_array_size(rows), 2);
   ck_assert(row_of(rows, U1) == NULL && row_of(rows, T3) == NULL);
 
+  /* a webhook subscription for two of the types: the outbox gets their alerts */
+  r = harness_call(env, "admin", "POST", "/v1/webhook-subscriptions", NULL,
+                   "{\"url\":\"http://127.0.0.1:1/hook\",\"events\":[\"opportunity_new\","
+                   "\"churned\"]}");
+  harness_assert_status(r, 201);
+  long long subscription = harness_json_int(r, "id");
+
   /* the changes of the header */
   long long renewal = won_contract(U2, "app_pro", "2026-12-15");
   signal(U2, "nps", 7, NULL, "2026-11-10");
@@ -599,6 +604,21 @@ START_TEST(test_actions_and_alerts)
   one(a, n, "quadrant_changed", F2);
   ck_assert_str_eq(str(metrics(F2), "tier"), "silver");
 
+  /* the alerts of the subscribed types, and those alone, went to the outbox */
+  r = harness_call(env, "admin", "GET",
+                   harness_fmt("/v1/webhook-subscriptions/%lld/deliveries", subscription), NULL,
+                   NULL);
+  harness_assert_status(r, 200);
+  json_t *deliveries = at(r->json, "results");
+  ck_assert_int_eq(json_array_size(deliveries), 2);
+  size_t i;
+  json_t *d;
+  json_array_foreach(deliveries, i, d)
+  {
+    const char *type = str(d, "type");
+    ck_assert(strcmp(type, "opportunity_new") == 0 || strcmp(type, "churned") == 0);
+  }
+
   /* at risk now: X2 and D1, by customer id */
   r = get("/v1/opportunities/at-risk");
   ck_assert_int_eq(json_array_size(at(r->json, "results")), 2);
@@ -607,6 +627,7 @@ START_TEST(test_actions_and_alerts)
 
   /* run 3 after a change that moves nothing: no alert */
   long long last = harness_sql_int(env->db, "SELECT max(id) FROM alerts");
+  ck_assert_int_gt(last, 0);
   created("/v1/customers", "{\"name\":\"another prospect\"}");
   run_analytics();
   alerts_after(last, &n);
