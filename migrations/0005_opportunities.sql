@@ -1,16 +1,7 @@
--- Opportunities (SPEC 4.8) and the baseline of the alerts (SPEC 4.9). The worker writes
--- all of it inside the transaction that publishes a run (src/db/analytics_opps.c), so a
--- reader sees the opportunities of one run together with that run's as_of.
-
--- The alert log. migrations/0004_alerts_webhooks.sql creates it with its triggers (the
--- outbox); this is the same table for a database where that migration is not there yet.
-CREATE TABLE IF NOT EXISTS alerts (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    type        text   NOT NULL,
-    customer_id bigint,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    data        jsonb  NOT NULL DEFAULT '{}'
-);
+-- Opportunities (SPEC 4.8) and the baseline of the alerts (SPEC 4.9; the alert log itself
+-- is migrations/0004). The worker writes all of it inside the transaction that publishes
+-- a run (src/db/analytics_opps.c), so a reader sees the opportunities of one run together
+-- with that run's as_of.
 
 -- The opportunities of the last run, every one of them (conversions and dismissals are
 -- applied when reading); pos is the place in the order of SPEC 4.8, body the row as
