@@ -353,4 +353,135 @@ json_t *ltvd_an_pipelines_rows(const struct ltvd_an_results *res);
 /* GET /v1/analytics/clv/model without as_of. */
 json_t *ltvd_an_clv_model_doc(const struct ltvd_an_results *res);
 
+/* ==== opportunities (SPEC 4.8) and alerts (SPEC 4.9) ==================================
+ * src/analytics/opportunities.c and src/analytics/alerts.c: pure, like the rest of this
+ * header; src/db/analytics_opps.c stores what they produce inside the publish
+ * transaction. */
+
+/* The opportunity types, in the byte order of their names (the list's tie-break). */
+enum ltvd_an_opp_type { LTVD_AN_OPP_CROSS_SELL, LTVD_AN_OPP_UPSELL };
+const char *ltvd_an_opp_type_name(int type); /* "cross_sell", "upsell" */
+
+/* "opp_" + the first 20 hex digits of SHA-256("customer_id|type|family"), NUL. */
+#define LTVD_AN_OPP_ID_LEN 25
+void ltvd_an_opp_id(int64_t customer_id, int type, const char *family,
+                    char out[LTVD_AN_OPP_ID_LEN]);
+
+struct ltvd_an_opp {
+  char id[LTVD_AN_OPP_ID_LEN];
+  int type;                      /* enum ltvd_an_opp_type */
+  int32_t customer;              /* index into the snapshot's customers */
+  int64_t customer_id;
+  int family;                    /* the family sold into (G for a cross-sell) */
+  int product;                   /* the target */
+  double score, expected_annual_value, priority;
+  /* what contributed (for the reasons); pointers into the snapshot, NULL when none */
+  int held_tier;                             /* upsell: the held tier of family */
+  const struct ltvd_an_signal *usage;        /* upsell: the highest usage signal */
+  const struct ltvd_an_signal *interest;     /* upsell: the latest feature_interest */
+  const struct ltvd_an_deal *contract;       /* upsell: the contract ending soonest */
+  int from_family;                           /* cross-sell: the F of the best rule */
+  size_t rule_both, rule_support;            /* cross-sell: |top holding F and G|, |F| */
+};
+
+/* A cross-sell rule F -> G over the top customers; confidence and lift NAN when null. */
+struct ltvd_an_rule {
+  int from, to;                  /* family indices */
+  size_t support, both, holding_to;
+  double confidence, lift;
+};
+
+/* A paying, active customer with nps <= nps_detractor_max. */
+struct ltvd_an_at_risk {
+  int32_t customer;
+  int nps;
+  const struct ltvd_an_signal *signal; /* the latest nps signal, NULL if not found */
+};
+
+struct ltvd_an_opps {
+  size_t n;
+  struct ltvd_an_opp *opps;          /* priority desc, customer_id, type, family asc */
+  size_t n_at_risk;
+  struct ltvd_an_at_risk *at_risk;   /* by customer id */
+  size_t n_rules;
+  struct ltvd_an_rule *rules;        /* by from family, then to family */
+  size_t n_top;                      /* gold and platinum customers */
+  double size_p25;                   /* 25th percentile of their employee counts, NAN
+                                        when none of them has a count */
+};
+
+/* Computes the candidates, the at-risk list, the rules and every upsell and cross-sell
+ * opportunity of SPEC 4.8 from res (its per-customer results of 4.1-4.4 and the
+ * snapshot). out is allocated here; free it with ltvd_an_opps_free. */
+void ltvd_an_opportunities(const struct ltvd_an_results *res, struct ltvd_an_opps *out);
+void ltvd_an_opps_free(struct ltvd_an_opps *o);
+
+/* One row of GET /v1/opportunities: {id, type, customer_id, family, product, score,
+ * expected_annual_value, priority, quadrant, tier, reasons}. */
+json_t *ltvd_an_opp_json(const struct ltvd_an_results *res, const struct ltvd_an_opp *o);
+/* The results arrays of GET /v1/opportunities/at-risk ({customer_id, nps, reason}) and
+ * GET /v1/analytics/cross-sell-rules ({from_family, to_family, support, confidence,
+ * lift}). */
+json_t *ltvd_an_at_risk_rows(const struct ltvd_an_results *res, const struct ltvd_an_opps *o);
+json_t *ltvd_an_rules_rows(const struct ltvd_an_results *res, const struct ltvd_an_opps *o);
+
+/* The alert types of SPEC 4.9. */
+enum ltvd_an_alert_type {
+  LTVD_AN_ALERT_RENEWAL_DUE, LTVD_AN_ALERT_NPS_DETRACTOR, LTVD_AN_ALERT_QUADRANT_CHANGED,
+  LTVD_AN_ALERT_TIER_CHANGED, LTVD_AN_ALERT_OPPORTUNITY_NEW, LTVD_AN_ALERT_CHURNED,
+  LTVD_AN_ALERT_TYPES
+};
+const char *ltvd_an_alert_type_name(int type); /* "renewal_due", ... */
+
+/* A customer's standing at a run, as the next run compares it. */
+enum ltvd_an_standing { LTVD_AN_STANDING_PROSPECT, LTVD_AN_STANDING_ACTIVE, LTVD_AN_STANDING_CHURNED };
+struct ltvd_an_alert_customer {
+  int64_t customer_id;
+  int tier;                      /* enum ltvd_an_tier, LTVD_AN_NONE */
+  int quadrant;                  /* 0..3, LTVD_AN_NONE */
+  int standing;                  /* enum ltvd_an_standing */
+};
+
+/* A renewal already announced: a won deal with this contract end was due. */
+struct ltvd_an_renewal_seen {
+  int64_t deal_id;
+  int32_t contract_end_day;
+};
+
+/* The baseline a run compares with: what the previous run left. */
+struct ltvd_an_alert_state {
+  bool first_run;                /* no baseline yet: raise nothing, record one */
+  int64_t nps_seen;              /* the highest nps signal id already seen */
+  size_t n_customers;
+  struct ltvd_an_alert_customer *customers;     /* by customer_id ascending */
+  size_t n_renewals;
+  struct ltvd_an_renewal_seen *renewals;        /* by deal_id, then contract end */
+  size_t n_opps;
+  char (*opp_ids)[LTVD_AN_OPP_ID_LEN];          /* the previous run's ids, strcmp order */
+  /* input only: ids hidden by a conversion or a running dismissal (strcmp order); no
+     opportunity_new is raised for them */
+  size_t n_hidden;
+  char (*hidden_ids)[LTVD_AN_OPP_ID_LEN];
+};
+
+struct ltvd_an_alert {
+  int type;                      /* enum ltvd_an_alert_type */
+  int64_t customer_id;
+  json_t *data;                  /* owned */
+};
+
+struct ltvd_an_alerts {
+  size_t n, cap;
+  struct ltvd_an_alert *a;       /* in the order they are to be logged */
+};
+
+/* Derives the alerts of this run (res, its opportunities) against prev, and the
+ * baseline the next run compares with (next, allocated here; its hidden_ids empty).
+ * The first run raises none. */
+void ltvd_an_alerts_derive(const struct ltvd_an_results *res, const struct ltvd_an_opps *opps,
+                           const struct ltvd_an_alert_state *prev, struct ltvd_an_alerts *out,
+                           struct ltvd_an_alert_state *next);
+void ltvd_an_alerts_free(struct ltvd_an_alerts *a);
+void ltvd_an_alert_state_free(struct ltvd_an_alert_state *s);
+
 #endif

@@ -43,6 +43,7 @@ extern const struct ltvd_stmt ltvd_db_hook_sources_stmts[];
 extern const struct ltvd_stmt ltvd_db_analytics_runs_stmts[]; /* the worker and its endpoints */
 extern const struct ltvd_stmt ltvd_db_analytics_read_stmts[];
 extern const struct ltvd_stmt ltvd_db_webhooks_stmts[];
+extern const struct ltvd_stmt ltvd_db_opportunities_stmts[];
 
 /* Sets the conninfo used by ltvd_db_thread_conn. */
 void ltvd_db_set_url(const char *url);

@@ -11,6 +11,7 @@
 #include "ltvd/hooks.h"
 #include "ltvd/http.h"
 #include "ltvd/import.h"
+#include "ltvd/opportunities.h"
 #include "ltvd/revenue.h"
 #include "ltvd/system.h"
 #include "ltvd/webhooks.h"
@@ -154,6 +155,16 @@ const struct ltvd_route ltvd_routes[] = {
     READ("GET", "/v1/analytics/clv/model", ltvd_api_analytics_clv_model, NULL),
     READ("GET", "/v1/mrr/movements", ltvd_api_mrr_movements, "from,to"),
     READ("GET", "/v1/mrr/summary", ltvd_api_mrr_summary, NULL),
+
+    READ("GET", "/v1/opportunities", ltvd_api_opportunities_list,
+         "limit,after,type,quadrant,tier,min_score,family"),
+    READ("GET", "/v1/opportunities/at-risk", ltvd_api_opportunities_at_risk, NULL),
+    READ("GET", "/v1/opportunities/{id}", ltvd_api_opportunities_get, NULL),
+    /* the body is optional (nothing to give): not parsed by the server */
+    {.method = "POST", .path = "/v1/opportunities/{id}/deal",
+     .handler = ltvd_api_opportunities_deal, .scope = LTVD_SCOPE_WRITE, .tx = LTVD_TX_DATA},
+    WRITE("POST", "/v1/opportunities/{id}/dismiss", ltvd_api_opportunities_dismiss),
+    READ("GET", "/v1/analytics/cross-sell-rules", ltvd_api_cross_sell_rules, NULL),
 };
 
 const size_t ltvd_routes_count = sizeof ltvd_routes / sizeof *ltvd_routes;

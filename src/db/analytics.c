@@ -18,6 +18,7 @@
 #include "ltvd/db.h"
 #include "ltvd/json_out.h"
 #include "ltvd/log.h"
+#include "ltvd/opportunities.h"
 #include "ltvd/util.h"
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -840,6 +841,8 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
                          "OR (kind = 'ltv' AND month = $1::date)", 1, month_param)) != NULL &&
          (PQclear(r), copy_in(run, "COPY analytics_series (kind, key, month, pos, body) "
                                    "FROM STDIN", &series)) &&
+         (r = NULL, ltvd_an_publish_opportunities(run->c, res, computed_at, run->rep->error,
+                                                  sizeof run->rep->error)) &&
          (r = query(run, "UPDATE analytics_state SET computed_version = $1, today = $2, "
                          "month = $3, computed_at = $4", 4, params)) != NULL;
     PQclear(r);

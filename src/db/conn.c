@@ -31,6 +31,7 @@ static const struct ltvd_stmt *const statement_sets[] = {
     ltvd_db_analytics_runs_stmts,
     ltvd_db_analytics_read_stmts,
     ltvd_db_webhooks_stmts,
+    ltvd_db_opportunities_stmts,
 };
 
 struct thread_conn {

@@ -622,7 +622,9 @@ char *harness_db_digest(harness_db *db)
   PGresult *tables = query(db, "SELECT quote_ident(tablename) FROM pg_tables "
                                "WHERE schemaname = 'public' AND tablename NOT IN "
                                "('analytics_state', 'analytics_docs', 'analytics_series', "
-                               "'customer_metrics', 'analytics_runs') ORDER BY tablename");
+                               "'customer_metrics', 'analytics_runs', 'opportunities', 'alerts', "
+                               "'alert_state', 'alert_customers', 'alert_renewals') "
+                               "ORDER BY tablename");
   char *sql = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&sql, &len);
