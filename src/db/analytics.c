@@ -836,16 +836,23 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
     const char *month_param[] = {month};
     ok = publish_customers(run, crows, &customers, db_version, db_today) &&
          exec_ok(run, "DELETE FROM analytics_docs") &&
-         copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs) &&
-         (r = query(run, "DELETE FROM analytics_series WHERE kind = 'mrr_movements' "
-                         "OR (kind = 'ltv' AND month = $1::date)", 1, month_param)) != NULL &&
-         (PQclear(r), copy_in(run, "COPY analytics_series (kind, key, month, pos, body) "
-                                   "FROM STDIN", &series)) &&
-         (r = NULL, ltvd_an_publish_opportunities(run->c, res, computed_at, run->rep->error,
-                                                  sizeof run->rep->error)) &&
-         (r = query(run, "UPDATE analytics_state SET computed_version = $1, today = $2, "
-                         "month = $3, computed_at = $4", 4, params)) != NULL;
-    PQclear(r);
+         copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs);
+    if (ok) {
+      r = query(run, "DELETE FROM analytics_series WHERE kind = 'mrr_movements' "
+                     "OR (kind = 'ltv' AND month = $1::date)", 1, month_param);
+      ok = r != NULL;
+      PQclear(r);
+    }
+    ok = ok && copy_in(run, "COPY analytics_series (kind, key, month, pos, body) FROM STDIN",
+                       &series);
+    ok = ok && ltvd_an_publish_opportunities(run->c, res, computed_at, run->rep->error,
+                                             sizeof run->rep->error);
+    if (ok) {
+      r = query(run, "UPDATE analytics_state SET computed_version = $1, today = $2, "
+                     "month = $3, computed_at = $4", 4, params);
+      ok = r != NULL;
+      PQclear(r);
+    }
     ok = ok && exec_ok(run, "NOTIFY ltvd_analytics");
   }
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
