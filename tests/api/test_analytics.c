@@ -295,6 +295,22 @@ START_TEST(test_a_write_is_reflected_after_the_run)
 }
 END_TEST
 
+/* Three customers, no repeat buyer: no CLV model, and the model says why (SPEC 4.10). */
+START_TEST(test_clv_model_needs_20_repeat_buyers)
+{
+  harness_response *r = get("/v1/analytics/clv/model");
+  harness_assert_status(r, 200);
+  ck_assert(json_is_false(at(r->json, "fitted")));
+  ck_assert_msg(strstr(str(r->json, "reason"), "at least 20") != NULL, "reason: %s",
+                str(r->json, "reason"));
+  ck_assert_int_eq((long long) num(r->json, "repeat_customers"), 0);
+  ck_assert(json_is_null(at(r->json, "bgnbd")));
+  json_t *m = metrics(id_a);
+  ck_assert(json_is_null(at(m, "predicted_clv")) && json_is_null(at(m, "p_alive")));
+  ck_assert(json_is_null(at(get("/v1/analytics/ltv")->json, "results.0.predicted_clv")));
+}
+END_TEST
+
 START_TEST(test_bad_input_gets_problems)
 {
   static const char *const bad[] = {
@@ -369,6 +385,15 @@ START_TEST(test_demo_invariants)
         harness_assert_status(get(harness_fmt("/v1/analytics/ltv?by=%s,%s", axes[a], axes[b])),
                               200);
   }
+  /* the demo has enough repeat buyers: a fitted model, and predictions for its buyers */
+  json_t *model = get("/v1/analytics/clv/model")->json;
+  ck_assert(json_is_true(at(model, "fitted")));
+  ck_assert_int_ge((long long) num(model, "repeat_customers"), 20);
+  ck_assert(num(model, "bgnbd.r") > 0 && num(model, "gamma_gamma.q") > 1);
+  ck_assert(num(all, "predicted_clv") > 0);
+  ck_assert_int_gt(harness_sql_int(demo->db, "SELECT count(*) FROM customer_metrics "
+                                             "WHERE body::jsonb->>'predicted_clv' IS NOT NULL"),
+                   0);
   env = saved;
   harness_env_down(demo);
 }
@@ -384,6 +409,7 @@ static Suite *analytics_suite(void)
   tcase_add_test(tc, test_segment_ltv_by_all_is_worked_out_by_hand);
   tcase_add_test(tc, test_segments_sort_bytewise_with_unknown_last);
   tcase_add_test(tc, test_tiers_and_quadrants_documents);
+  tcase_add_test(tc, test_clv_model_needs_20_repeat_buyers);
   tcase_add_test(tc, test_bad_input_gets_problems);
   tcase_add_test(tc, test_a_write_is_reflected_after_the_run);
   suite_add_tcase(s, tc);
