@@ -52,7 +52,8 @@ int64_t ltvd_db_deal_id(const PGresult *res, int row);
 int64_t ltvd_db_deal_version(const PGresult *res, int row);
 
 /* What a write found (a write statement, or an import for each of its rows); texts point
- * into the result they were read from; unknown_history is a new array of 0-based indices. */
+ * into the result they were read from; unknown_history is a new array of 0-based indices
+ * (NULL: none). */
 struct ltvd_deal_refs {
   bool written;
   bool customer, pipeline, product;
