@@ -25,8 +25,8 @@ json_t *ltvd_deal_record_new(const json_t *in);
  * reference exists; then, on a written row, closed_at against its stage's state and
  * created_at, and an imported history ending with the deal's stage (on closed_at when
  * closed). The number of errors appended. */
-int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x,
-                    long index, json_t *errors);
+int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x, long index,
+                    json_t *errors);
 
 int ltvd_api_deals_list(struct ltvd_req *r);
 int ltvd_api_deals_create(struct ltvd_req *r);

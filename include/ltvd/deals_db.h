@@ -71,21 +71,21 @@ json_t *ltvd_db_deal_indices(const char *pg_array);
 /* What the input of a write asked for, against which the written row is judged
  * (ltvd_deal_judge in include/ltvd/deals.h). */
 struct ltvd_deal_expect {
-  bool closed_given;          /* closed_at given as a date */
-  bool closed_cleared;        /* closed_at given as null by a patch */
+  bool closed_given;   /* closed_at given as a date */
+  bool closed_cleared; /* closed_at given as null by a patch */
   bool stage_given;
-  const char *stage;          /* the stage the input named or kept, NULL for the first */
-  const char *customer_field; /* the field that named the customer */
-  size_t history_len;         /* entries of an imported stage history, 0 when none */
+  const char *stage;                     /* the stage the input named or kept, NULL for the first */
+  const char *customer_field;            /* the field that named the customer */
+  size_t history_len;                    /* entries of an imported stage history, 0 when none */
   const char *last_stage, *last_entered; /* its last entry */
 };
 
 /* closed_at as a write sets it (SPEC section 3), in SQL over the given expressions: none
  * in an open stage; on entering a won or lost stage the given date, else today; staying
  * in one, the given date, else the current one. A create always enters its stage. */
-#define LTVD_DEAL_SQL_CLOSED_ON_CREATE(state, given, today)                                       \
+#define LTVD_DEAL_SQL_CLOSED_ON_CREATE(state, given, today)                                        \
   "CASE WHEN " state " = 'open' THEN NULL ELSE coalesce(" given ", " today ") END"
-#define LTVD_DEAL_SQL_CLOSED_ON_UPDATE(state, moved, given, current, today)                       \
+#define LTVD_DEAL_SQL_CLOSED_ON_UPDATE(state, moved, given, current, today)                        \
   "CASE WHEN " state " = 'open' THEN NULL WHEN " moved " THEN coalesce(" given ", " today ") "     \
   "ELSE coalesce(" given ", " current ", " today ") END"
 

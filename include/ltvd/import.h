@@ -56,8 +56,7 @@ void ltvd_db_import_deals_free(struct ltvd_import_deals *f);
  * fills refs (the caller frees refs->unknown_history) and x; *held tells that a deal of
  * an archived customer holds the row's external_id. Texts point into f. */
 long ltvd_db_import_deal_facts(const struct ltvd_import_deals *f, int i, int *cursor,
-                               struct ltvd_deal_refs *refs, struct ltvd_deal_expect *x,
-                               bool *held);
+                               struct ltvd_deal_refs *refs, struct ltvd_deal_expect *x, bool *held);
 
 int ltvd_api_import(struct ltvd_req *r);
 

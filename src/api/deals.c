@@ -350,8 +350,8 @@ static int judge_rules(const struct ltvd_deal_refs *refs, const struct ltvd_deal
   return n;
 }
 
-int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x,
-                    long index, json_t *errors)
+int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x, long index,
+                    json_t *errors)
 {
   int n = judge_refs(refs, x, index, errors);
 
@@ -360,8 +360,8 @@ int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_ex
 
 /* The errors of a write statement's result `res` against what x expects; sets *conflict
  * when nothing was written although every reference exists. */
-static int verify(const PGresult *res, const struct ltvd_deal_expect *x, long index,
-                  json_t *errors, bool *conflict)
+static int verify(const PGresult *res, const struct ltvd_deal_expect *x, long index, json_t *errors,
+                  bool *conflict)
 {
   struct ltvd_deal_refs refs;
 
@@ -390,9 +390,9 @@ static enum outcome create_deal(PGconn *c, const struct input *in, long index, j
 {
   json_t *stage = json_object_get(in->record, "stage");
   struct ltvd_deal_expect x = {.closed_given = given_date(in->json, "closed_at"),
-                     .stage_given = json_is_string(stage),
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(in->json)};
+                               .stage_given = json_is_string(stage),
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(in->json)};
   bool conflict;
   char now[32];
 
@@ -415,8 +415,9 @@ static enum outcome create_deal(PGconn *c, const struct input *in, long index, j
 }
 
 /* Writes record over deal id and checks the result against x. */
-static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record, const struct ltvd_deal_expect *x,
-                                long index, json_t *errors, PGresult **res)
+static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record,
+                                const struct ltvd_deal_expect *x, long index, json_t *errors,
+                                PGresult **res)
 {
   bool conflict;
 
@@ -450,9 +451,9 @@ static enum outcome replace_deal(PGconn *c, const PGresult *current, const struc
   int64_t customer = ltvd_db_customer_resolve(c, in->json, index, errors);
   json_t *stage = json_object_get(in->record, "stage");
   struct ltvd_deal_expect x = {.closed_given = given_date(in->json, "closed_at"),
-                     .stage_given = json_is_string(stage),
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(in->json)};
+                               .stage_given = json_is_string(stage),
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(in->json)};
 
   if (customer < 0)
     return FAILED;
@@ -746,10 +747,10 @@ int ltvd_api_deals_patch(struct ltvd_req *r)
   json_t *closed = json_object_get(r->json, "closed_at");
   json_t *stage = json_object_get(rec, "stage");
   struct ltvd_deal_expect x = {.closed_given = json_is_string(closed),
-                     .closed_cleared = closed && json_is_null(closed),
-                     .stage_given = json_object_get(r->json, "stage") != NULL,
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(r->json)};
+                               .closed_cleared = closed && json_is_null(closed),
+                               .stage_given = json_object_get(r->json, "stage") != NULL,
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(r->json)};
   PGresult *res;
   size_t before = json_array_size(errors);
   enum outcome o = update_deal(r->db, id, rec, &x, -1, errors, &res);

@@ -107,8 +107,8 @@ static int deal_check(const json_t *in, long row, json_t *errors)
   int n = ltvd_deal_check(in, row, errors);
 
   if (ext == NULL || json_is_null(ext) || (json_is_string(ext) && json_string_length(ext) == 0))
-    n += add_error_new(errors, ltvd_field_error("external_id", row,
-                                                "is required: an import upserts deals by it"));
+    n += add_error_new(
+        errors, ltvd_field_error("external_id", row, "is required: an import upserts deals by it"));
   return n;
 }
 
@@ -116,8 +116,7 @@ static int deal_check(const json_t *in, long row, json_t *errors)
  * created_at and stage_history (null when absent). */
 static json_t *deal_record_new(const json_t *in)
 {
-  static const char *const also[] = {"customer_external_id", "created_at", "stage_history",
-                                     NULL};
+  static const char *const also[] = {"customer_external_id", "created_at", "stage_history", NULL};
   json_t *rec = ltvd_deal_record_new(in);
 
   for (const char *const *f = also; *f; f++) {
@@ -483,8 +482,8 @@ static bool write_deals(struct import *im, struct ltvd_import_counts *counts)
   for (int i = 0; i < PQntuples(facts.rows) && json_array_size(im->errors) < MAX_ERRORS; i++) {
     long row = ltvd_db_import_deal_facts(&facts, i, &cursor, &refs, &x, &held);
     if (held)
-      add_error_new(own, ltvd_field_error("external_id", row,
-                                          "is held by a deal of an archived customer"));
+      add_error_new(
+          own, ltvd_field_error("external_id", row, "is held by a deal of an archived customer"));
     if (ltvd_deal_judge(&refs, &x, row, own) + held > 0) {
       keep_errors(im, own);
       own = json_array();

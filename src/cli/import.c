@@ -125,9 +125,8 @@ static void print_errors(struct chunker *k, const struct transfer *t, json_t *pr
             message ? message : "");
   }
   if (k->jobs > 1)
-    fprintf(stderr,
-            "the chunks before it, and maybe some sent beside it, were written; fix the "
-            "file and run it again (imports are upserts)\n");
+    fprintf(stderr, "the chunks before it, and maybe some sent beside it, were written; fix the "
+                    "file and run it again (imports are upserts)\n");
   else if (t->first_row > 1)
     fprintf(stderr,
             "the %ld rows before this chunk were written; fix the file and run it "
@@ -167,8 +166,8 @@ static void finish(struct chunker *k, struct transfer *t, CURLcode rc)
     print_errors(k, t, reply);
     k->failed = true;
   } else {
-    fprintf(stderr, "%sltvd import: chunk %ld: HTTP %ld: %s\n", k->progress ? "\n" : "",
-            t->chunk, status,
+    fprintf(stderr, "%sltvd import: chunk %ld: HTTP %ld: %s\n", k->progress ? "\n" : "", t->chunk,
+            status,
             reply ? json_string_value(json_object_get(reply, "detail")) : "(no problem body)");
     k->failed = true;
   }

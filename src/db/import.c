@@ -26,11 +26,21 @@ static const char *const customer_columns[] = {
     "external_id",    "name",           "industry",
     "employee_count", "annual_revenue", "acquisition_channel",
     "country",        "properties",     NULL};
-static const char *const deal_columns[] = {
-    "external_id", "customer_id",         "customer_external_id", "pipeline",
-    "stage",       "product",             "revenue_type",         "amount",
-    "mrr",         "expected_close_date", "closed_at",            "contract_end_date",
-    "created_at",  "stage_history",       NULL};
+static const char *const deal_columns[] = {"external_id",
+                                           "customer_id",
+                                           "customer_external_id",
+                                           "pipeline",
+                                           "stage",
+                                           "product",
+                                           "revenue_type",
+                                           "amount",
+                                           "mrr",
+                                           "expected_close_date",
+                                           "closed_at",
+                                           "contract_end_date",
+                                           "created_at",
+                                           "stage_history",
+                                           NULL};
 static const char *const mrr_columns[] = {
     "customer_id", "customer_external_id", "product", "month", "mrr", NULL};
 static const char *const signal_columns[] = {"customer_id", "customer_external_id",
@@ -257,6 +267,8 @@ static const char deal_tables[] =
   "customer_id IS NOT NULL, jsonb_array_length(stage_history), "                                   \
   "stage_history -> -1 ->> 'stage', stage_history -> -1 ->> 'entered_at'"
 
+#define CLOSED_ON_CREATE LTVD_DEAL_SQL_CLOSED_ON_CREATE("s.state", "i.closed_at", "$2::date")
+
 /* Resolves every staged row, answering in row order what ltvd_db_import_deal_facts
  * reads: the references found, closed_at as a create sets it, and what the row asked
  * for. created_at is answered (as its UTC date) only beside a closed_at, the one rule
@@ -268,24 +280,18 @@ static const char deal_resolve[] =
     "FROM jsonb_array_elements(i.stage_history) WITH ORDINALITY AS e(v, ord) "
     "WHERE NOT EXISTS (SELECT 1 FROM pipeline_stages h WHERE h.pipeline = i.pipeline "
     "AND h.key = e.v ->> 'stage') ORDER BY e.ord) END, "
-    "coalesce(i.created_at, $1::timestamptz), " LTVD_DEAL_SQL_CLOSED_ON_CREATE(
-        "s.state", "i.closed_at", "$2::date") " FROM import_deals i "
-                                              "LEFT JOIN customers ci ON ci.id = i.customer_id "
-                                              "AND ci.archived_at IS NULL "
-                                              "LEFT JOIN customers ce ON ce.external_id = "
-                                              "i.customer_external_id AND ce.archived_at IS NULL "
-                                              "LEFT JOIN pipelines p ON p.key = i.pipeline "
-                                              "LEFT JOIN (SELECT DISTINCT ON (pipeline) "
-                                              "pipeline, key FROM pipeline_stages "
-                                              "ORDER BY pipeline, position) f "
-                                              "ON f.pipeline = i.pipeline "
-                                              "LEFT JOIN pipeline_stages s ON s.pipeline = "
-                                              "i.pipeline AND s.key = coalesce(i.stage, f.key) "
-                                              "LEFT JOIN products pr ON pr.key = i.product "
-                                              "ORDER BY i.row RETURNING " FACTS;
+    "coalesce(i.created_at, $1::timestamptz), " CLOSED_ON_CREATE " FROM import_deals i "
+    "LEFT JOIN customers ci ON ci.id = i.customer_id AND ci.archived_at IS NULL "
+    "LEFT JOIN customers ce ON ce.external_id = i.customer_external_id "
+    "AND ce.archived_at IS NULL "
+    "LEFT JOIN pipelines p ON p.key = i.pipeline "
+    "LEFT JOIN (SELECT DISTINCT ON (pipeline) pipeline, key FROM pipeline_stages "
+    "ORDER BY pipeline, position) f ON f.pipeline = i.pipeline "
+    "LEFT JOIN pipeline_stages s ON s.pipeline = i.pipeline AND s.key = coalesce(i.stage, f.key) "
+    "LEFT JOIN products pr ON pr.key = i.product ORDER BY i.row RETURNING " FACTS;
 
 /* A row whose references all exist, as a deal write demands. */
-#define WRITABLE(r) r ".customer IS NOT NULL AND " r ".stage_key IS NOT NULL AND " r ".product_ok"
+#define WRITABLE "r.customer IS NOT NULL AND r.stage_key IS NOT NULL AND r.product_ok"
 
 /* The new deals, in row order (an external_id a deal holds is left for the update).
  * $1: the import's timestamp. */
@@ -294,7 +300,7 @@ static const char deal_insert[] =
     "revenue_type, amount, mrr, expected_close_date, closed_at, contract_end_date, created_at, "
     "updated_at) SELECT external_id, customer, pipeline, stage_key, product, revenue_type, "
     "amount, mrr, expected_close_date, closed, contract_end_date, created, $1::timestamptz "
-    "FROM import_deals_r r WHERE " WRITABLE("r") " ORDER BY row "
+    "FROM import_deals_r r WHERE " WRITABLE " ORDER BY row "
     "ON CONFLICT (external_id) DO NOTHING "
     "RETURNING d.id, d.external_id, d.pipeline, d.stage, d.created_at) "
     "INSERT INTO import_deals_new SELECT * FROM ins";
@@ -314,12 +320,15 @@ static const char deal_insert_history[] =
     "LEFT JOIN LATERAL jsonb_array_elements(h.stage_history) WITH ORDINALITY AS e(v, ord) "
     "ON true";
 
+/* The rows that a deal's external_id kept out of the insert. */
 static const char deal_find_old[] =
-    "INSERT INTO import_deals_old SELECT r.row FROM import_deals_r r WHERE " WRITABLE(
-        "r") " AND NOT EXISTS (SELECT 1 FROM import_deals_new n WHERE n.external_id = "
-             "r.external_id)";
+    "INSERT INTO import_deals_old SELECT r.row FROM import_deals_r r WHERE " WRITABLE
+    " AND NOT EXISTS (SELECT 1 FROM import_deals_new n WHERE n.external_id = "
+    "r.external_id)";
 
 #define MOVED "(r.pipeline, r.stage_key) IS DISTINCT FROM (d.pipeline, d.stage)"
+#define CLOSED_ON_UPDATE                                                                           \
+  LTVD_DEAL_SQL_CLOSED_ON_UPDATE("r.state", MOVED, "r.closed_at", "d.closed_at", "$1::date")
 
 /* The existing deals, locked, and what replacing them writes, as PUT .../external does:
  * every writable field, closed_at by the stage rules, a history entry when the stage
@@ -329,16 +338,15 @@ static const char deal_lock_old[] =
     "INSERT INTO import_deals_upd SELECT r.row, d.id, EXISTS (SELECT 1 FROM customers c "
     "WHERE c.id = d.customer_id AND c.archived_at IS NULL), r.customer, r.pipeline, "
     "r.stage_key, r.product, r.revenue_type, r.amount, r.mrr, r.expected_close_date, "
-    "" LTVD_DEAL_SQL_CLOSED_ON_UPDATE("r.state", MOVED, "r.closed_at", "d.closed_at",
-                                      "$1::date") ", r.contract_end_date, " MOVED ", d.created_at "
-                                                  "FROM import_deals_old o "
-                                                  "JOIN import_deals_r r USING (row) "
-                                                  "JOIN deals d ON d.external_id = r.external_id "
-                                                  "FOR UPDATE OF d";
+    "" CLOSED_ON_UPDATE ", r.contract_end_date, " MOVED ", d.created_at "
+    "FROM import_deals_old o JOIN import_deals_r r USING (row) "
+    "JOIN deals d ON d.external_id = r.external_id FOR UPDATE OF d";
 
 #define DEAL_FIELDS(t)                                                                             \
   t "customer_id, " t "pipeline, " t "stage, " t "product, " t "revenue_type, " t "amount, " t     \
     "mrr, " t "expected_close_date, " t "closed_at, " t "contract_end_date"
+#define STORED DEAL_FIELDS("d.")
+#define REPLACED DEAL_FIELDS("n.")
 
 /* Replaces the changed deals (an unchanged one keeps its version), with a history entry
  * for each that moved; answers how many. $1: the import's timestamp. */
@@ -348,17 +356,16 @@ static const char deal_update[] =
     "mrr = n.mrr, expected_close_date = n.expected_close_date, closed_at = n.closed_at, "
     "contract_end_date = n.contract_end_date, updated_at = $1::timestamptz, "
     "version = d.version + 1 FROM import_deals_upd n WHERE d.id = n.id AND n.live "
-    "AND (" DEAL_FIELDS("d.") ") IS DISTINCT FROM (" DEAL_FIELDS(
-        "n.") ") RETURNING d.id, d.pipeline, d.stage, n.moved), "
-              "hist AS (INSERT INTO deal_stage_history (deal_id, pipeline, stage, entered_at) "
-              "SELECT id, pipeline, stage, $1::timestamptz FROM upd WHERE moved) "
-              "SELECT count(*) FROM upd";
+    "AND (" STORED ") IS DISTINCT FROM (" REPLACED
+    ") RETURNING d.id, d.pipeline, d.stage, n.moved), "
+    "hist AS (INSERT INTO deal_stage_history (deal_id, pipeline, stage, entered_at) "
+    "SELECT id, pipeline, stage, $1::timestamptz FROM upd WHERE moved) "
+    "SELECT count(*) FROM upd";
 
 /* An existing deal that vanished between the insert and the update (deleted by a
  * concurrent request): run the import again, as after any serialization failure. */
-static const char deal_retry[] =
-    "DO $$BEGIN RAISE SQLSTATE '40001' USING MESSAGE = "
-    "'a deal of the import changed concurrently'; END$$";
+static const char deal_retry[] = "DO $$BEGIN RAISE SQLSTATE '40001' USING MESSAGE = "
+                                 "'a deal of the import changed concurrently'; END$$";
 
 /* What the replaced deals wrote, in row order (U_* columns). */
 static const char deal_updated[] =
@@ -459,13 +466,11 @@ bool ltvd_db_import_deals_apply(PGconn *c, struct ltvd_import_deals *out,
   ltvd_clock_today(today);
   memset(counts, 0, sizeof *counts);
   memset(out, 0, sizeof *out);
-  bool ok = exec(c, deal_tables) &&
-            (out->rows = run_params(c, deal_resolve, 2, now, today)) != NULL &&
-            run_counted(c, deal_insert, now, &counts->inserted) &&
-            (counts->inserted == 0 ||
-             run_counted(c, history_statement(out->rows), NULL, &n)) &&
-            (counts->inserted == writable(out->rows) ||
-             update_existing(c, now, today, out, counts));
+  bool ok =
+      exec(c, deal_tables) && (out->rows = run_params(c, deal_resolve, 2, now, today)) != NULL &&
+      run_counted(c, deal_insert, now, &counts->inserted) &&
+      (counts->inserted == 0 || run_counted(c, history_statement(out->rows), NULL, &n)) &&
+      (counts->inserted == writable(out->rows) || update_existing(c, now, today, out, counts));
   if (!ok)
     ltvd_db_import_deals_free(out);
   return ok;
@@ -489,8 +494,7 @@ static const char *text_or_null(const PGresult *res, int row, int col)
 }
 
 long ltvd_db_import_deal_facts(const struct ltvd_import_deals *f, int i, int *u,
-                               struct ltvd_deal_refs *refs, struct ltvd_deal_expect *x,
-                               bool *held)
+                               struct ltvd_deal_refs *refs, struct ltvd_deal_expect *x, bool *held)
 {
   const PGresult *res = f->rows;
   long row = strtol(PQgetvalue(res, i, F_ROW), NULL, 10);
