@@ -9,6 +9,8 @@
  * while the good rows stream by COPY into a temporary staging table; the checks that
  * need the database (live customers, known products, keys repeated inside the file) and
  * the upsert are then a few set-based statements, so the cost per row is that of COPY.
+ * Deals go as a single deal write goes: written first, then every row judged on what
+ * the write found and wrote, by the function that judges POST /v1/deals.
  * Any error leaves the transaction to be rolled back: nothing is written. */
 #include "ltvd/import.h"
 
