@@ -51,15 +51,43 @@ json_t *ltvd_db_deal_record(const PGresult *res, int row);
 int64_t ltvd_db_deal_id(const PGresult *res, int row);
 int64_t ltvd_db_deal_version(const PGresult *res, int row);
 
-/* What a write statement found; unknown_history is a new array of 0-based indices. */
+/* What a write found (a write statement, or an import for each of its rows); texts point
+ * into the result they were read from; unknown_history is a new array of 0-based indices
+ * (NULL: none). */
 struct ltvd_deal_refs {
   bool written;
   bool customer, pipeline, product;
-  const char *stage; /* the resolved stage key (points into res), NULL when none */
-  const char *state; /* open | won | lost, NULL when no stage */
+  const char *stage;   /* the resolved stage key, NULL when none */
+  const char *state;   /* open | won | lost, NULL when no stage */
+  const char *closed;  /* the written row's closed_at (YYYY-MM-DD), NULL when none */
+  const char *created; /* the written row's created_at (a timestamp) */
   json_t *unknown_history;
 };
 void ltvd_db_deal_refs(const PGresult *res, struct ltvd_deal_refs *out);
+
+/* The 0-based indices of a PostgreSQL integer array's text ({} or {0,3}), a new array. */
+json_t *ltvd_db_deal_indices(const char *pg_array);
+
+/* What the input of a write asked for, against which the written row is judged
+ * (ltvd_deal_judge in include/ltvd/deals.h). */
+struct ltvd_deal_expect {
+  bool closed_given;   /* closed_at given as a date */
+  bool closed_cleared; /* closed_at given as null by a patch */
+  bool stage_given;
+  const char *stage;                     /* the stage the input named or kept, NULL for the first */
+  const char *customer_field;            /* the field that named the customer */
+  size_t history_len;                    /* entries of an imported stage history, 0 when none */
+  const char *last_stage, *last_entered; /* its last entry */
+};
+
+/* closed_at as a write sets it (SPEC section 3), in SQL over the given expressions: none
+ * in an open stage; on entering a won or lost stage the given date, else today; staying
+ * in one, the given date, else the current one. A create always enters its stage. */
+#define LTVD_DEAL_SQL_CLOSED_ON_CREATE(state, given, today)                                        \
+  "CASE WHEN " state " = 'open' THEN NULL ELSE coalesce(" given ", " today ") END"
+#define LTVD_DEAL_SQL_CLOSED_ON_UPDATE(state, moved, given, current, today)                        \
+  "CASE WHEN " state " = 'open' THEN NULL WHEN " moved " THEN coalesce(" given ", " today ") "     \
+  "ELSE coalesce(" given ", " current ", " today ") END"
 
 /* Statements; each returns NULL on a database error (see ltvd_db_last_error). Reads and
  * locks see only deals of live (not archived) customers. */

@@ -28,7 +28,7 @@
 
 static const char *const revenue_types[] = {"one_time", "recurring", NULL};
 
-static const struct ltvd_field deal_fields[] = {
+const struct ltvd_field ltvd_deal_fields[] = {
     {"external_id", LTVD_F_STRING, LTVD_NULLABLE, 0, 255, NULL},
     LTVD_CUSTOMER_REFERENCE_FIELDS,
     {"pipeline", LTVD_F_STRING, LTVD_REQUIRED, 1, LTVD_KEY_MAX, NULL},
@@ -60,16 +60,6 @@ struct input {
   const json_t *history;    /* the imported stage history, or NULL */
   char created_at[32];      /* the given created_at, else the server's timestamp */
   bool created_given;
-};
-
-/* What the written row must satisfy, and how to name what failed. */
-struct expect {
-  bool closed_given;   /* closed_at given as a date */
-  bool closed_cleared; /* closed_at given as null by a patch */
-  bool stage_given;
-  const char *stage;          /* the stage the input named or kept, NULL for the first */
-  const char *customer_field; /* the field that named the customer */
-  const json_t *history;      /* checked against the row when not NULL */
 };
 
 static bool is_digit(char c)
@@ -223,8 +213,7 @@ static void normalise(json_t *rec)
   }
 }
 
-/* The record a create or replace writes: every writable field, its default when absent. */
-static json_t *record_new(const json_t *in)
+json_t *ltvd_deal_record_new(const json_t *in)
 {
   json_t *rec = json_object();
 
@@ -240,31 +229,49 @@ static json_t *record_new(const json_t *in)
   return rec;
 }
 
+/* The checks of a create input that need no database; the number of errors appended.
+ * created (when not NULL) receives the given created_at, else the server's timestamp. */
+static int check_create(const json_t *in, long index, json_t *errors, char created[32])
+{
+  char canon[27] = "", now[32];
+  const json_t *given = json_object_get(in, "created_at");
+  const json_t *history = json_object_get(in, "stage_history");
+  int n = ltvd_validate(in, ltvd_deal_fields, create_extras, LTVD_VALIDATE_CREATE, index, errors);
+
+  n += check_keys(in, index, errors);
+  n += check_customer_ref(in, true, index, errors);
+  n += check_created_at(given, index, errors, canon);
+  bool absent = given == NULL || json_is_null(given);
+  bool need_now = created || (absent && history && !json_is_null(history));
+
+  if (need_now)
+    ltvd_clock_timestamp(now);
+  /* without created_at the deal is created now, and a history must not start before */
+  if (absent && need_now)
+    canonical_timestamp(now, canon);
+  if (created)
+    snprintf(created, 32, "%s", !absent && canon[0] ? json_string_value(given) : now);
+  return n + check_history(history, canon, index, errors);
+}
+
+int ltvd_deal_check(const json_t *in, long index, json_t *errors)
+{
+  return check_create(in, index, errors, NULL);
+}
+
 /* Checks a create or replace input as far as no database is needed and fills out; returns
  * the number of errors appended (out->record is set only when there are none). */
 static int check_input(const json_t *in, long index, json_t *errors, struct input *out)
 {
-  char canon[27] = "";
-  const json_t *created = json_object_get(in, "created_at");
   const json_t *history = json_object_get(in, "stage_history");
-  int n = ltvd_validate(in, deal_fields, create_extras, LTVD_VALIDATE_CREATE, index, errors);
 
-  n += check_keys(in, index, errors);
-  n += check_customer_ref(in, true, index, errors);
-  n += check_created_at(created, index, errors, canon);
   memset(out, 0, sizeof *out);
   out->json = in;
-  out->created_given = json_is_string(created) && canon[0];
-  if (out->created_given)
-    snprintf(out->created_at, sizeof out->created_at, "%s", json_string_value(created));
-  else
-    ltvd_clock_timestamp(out->created_at);
-  if (canon[0] == '\0' && (created == NULL || json_is_null(created)))
-    canonical_timestamp(out->created_at, canon);
-  n += check_history(history, canon, index, errors);
+  int n = check_create(in, index, errors, out->created_at);
   if (n)
     return n;
-  out->record = record_new(in);
+  out->created_given = json_is_string(json_object_get(in, "created_at"));
+  out->record = ltvd_deal_record_new(in);
   out->customer_ext = json_string_value(json_object_get(in, "customer_external_id"));
   out->history = json_is_array(history) ? history : NULL;
   return 0;
@@ -280,9 +287,9 @@ static const char *customer_field(const json_t *in)
   return json_object_get(in, "customer_external_id") ? "customer_external_id" : "customer_id";
 }
 
-/* The errors of references the write statement did not find. */
-static int verify_refs(const struct ltvd_deal_refs *refs, const struct expect *x, long index,
-                       json_t *errors)
+/* The errors of references the write did not find. */
+static int judge_refs(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x,
+                      long index, json_t *errors)
 {
   char field[48], msg[300];
   size_t i;
@@ -313,13 +320,11 @@ static int verify_refs(const struct ltvd_deal_refs *refs, const struct expect *x
 }
 
 /* The errors of the rules that depend on the state of the written row's stage. */
-static int verify_rules(const PGresult *res, const char *state, const struct expect *x, long index,
-                        json_t *errors)
+static int judge_rules(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x,
+                       long index, json_t *errors)
 {
-  bool open = state && strcmp(state, "open") == 0;
-  const char *closed = ltvd_db_deal_text(res, 0, LTVD_DEAL_CLOSED);
-  const char *created = ltvd_db_deal_text(res, 0, LTVD_DEAL_CREATED);
-  const char *stage = ltvd_db_deal_text(res, 0, LTVD_DEAL_STAGE);
+  bool open = refs->state && strcmp(refs->state, "open") == 0;
+  const char *closed = refs->closed, *created = refs->created, *stage = refs->stage;
   char field[48], msg[300];
   int n = 0;
 
@@ -332,36 +337,49 @@ static int verify_rules(const PGresult *res, const char *state, const struct exp
     snprintf(msg, sizeof msg, "must not be before %.10s, the date of created_at", created);
     n += add_error(errors, "closed_at", index, msg);
   }
-  if (x->history == NULL)
+  if (x->history_len == 0)
     return n;
-  size_t last = json_array_size(x->history) - 1;
-  json_t *e = json_array_get(x->history, last);
-  const char *entered = json_string_value(json_object_get(e, "entered_at"));
-  snprintf(field, sizeof field, "stage_history[%zu]", last);
-  if (strcmp(json_string_value(json_object_get(e, "stage")), stage) != 0) {
+  snprintf(field, sizeof field, "stage_history[%zu]", x->history_len - 1);
+  if (strcmp(x->last_stage, stage) != 0) {
     snprintf(msg, sizeof msg, "must be the deal's current stage %s", stage);
     n += add_error(errors, field, index, msg);
-  } else if (!open && closed && strncmp(entered, closed, 10) != 0) {
+  } else if (!open && closed && strncmp(x->last_entered, closed, 10) != 0) {
     snprintf(msg, sizeof msg, "must be entered on the deal's closed_at %s", closed);
     n += add_error(errors, field, index, msg);
   }
   return n;
 }
 
+int ltvd_deal_judge(const struct ltvd_deal_refs *refs, const struct ltvd_deal_expect *x, long index,
+                    json_t *errors)
+{
+  int n = judge_refs(refs, x, index, errors);
+
+  return refs->written ? n + judge_rules(refs, x, index, errors) : n;
+}
+
 /* The errors of a write statement's result `res` against what x expects; sets *conflict
  * when nothing was written although every reference exists. */
-static int verify(const PGresult *res, const struct expect *x, long index, json_t *errors,
+static int verify(const PGresult *res, const struct ltvd_deal_expect *x, long index, json_t *errors,
                   bool *conflict)
 {
   struct ltvd_deal_refs refs;
 
   ltvd_db_deal_refs(res, &refs);
-  int n = verify_refs(&refs, x, index, errors);
+  int n = ltvd_deal_judge(&refs, x, index, errors);
   json_decref(refs.unknown_history);
   *conflict = !refs.written && n == 0;
-  if (refs.written)
-    n += verify_rules(res, refs.state, x, index, errors);
   return n;
+}
+
+/* The last entry of an imported history, as x needs it (nothing when history is NULL). */
+static void expect_history(struct ltvd_deal_expect *x, const json_t *history)
+{
+  json_t *last = json_array_get(history, json_array_size(history) - 1);
+
+  x->history_len = json_array_size(history);
+  x->last_stage = json_string_value(json_object_get(last, "stage"));
+  x->last_entered = json_string_value(json_object_get(last, "entered_at"));
 }
 
 enum outcome { WRITTEN, INVALID, CONFLICT, FAILED };
@@ -371,13 +389,15 @@ static enum outcome create_deal(PGconn *c, const struct input *in, long index, j
                                 PGresult **res)
 {
   json_t *stage = json_object_get(in->record, "stage");
-  struct expect x = {.closed_given = given_date(in->json, "closed_at"),
-                     .stage_given = json_is_string(stage),
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(in->json),
-                     .history = in->history};
+  struct ltvd_deal_expect x = {.closed_given = given_date(in->json, "closed_at"),
+                               .stage_given = json_is_string(stage),
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(in->json)};
   bool conflict;
   char now[32];
+
+  if (in->history)
+    expect_history(&x, in->history);
 
   if (in->created_given)
     ltvd_clock_timestamp(now);
@@ -395,8 +415,9 @@ static enum outcome create_deal(PGconn *c, const struct input *in, long index, j
 }
 
 /* Writes record over deal id and checks the result against x. */
-static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record, const struct expect *x,
-                                long index, json_t *errors, PGresult **res)
+static enum outcome update_deal(PGconn *c, int64_t id, const json_t *record,
+                                const struct ltvd_deal_expect *x, long index, json_t *errors,
+                                PGresult **res)
 {
   bool conflict;
 
@@ -429,10 +450,10 @@ static enum outcome replace_deal(PGconn *c, const PGresult *current, const struc
   size_t before = json_array_size(errors);
   int64_t customer = ltvd_db_customer_resolve(c, in->json, index, errors);
   json_t *stage = json_object_get(in->record, "stage");
-  struct expect x = {.closed_given = given_date(in->json, "closed_at"),
-                     .stage_given = json_is_string(stage),
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(in->json)};
+  struct ltvd_deal_expect x = {.closed_given = given_date(in->json, "closed_at"),
+                               .stage_given = json_is_string(stage),
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(in->json)};
 
   if (customer < 0)
     return FAILED;
@@ -650,7 +671,7 @@ int ltvd_api_deals_history(struct ltvd_req *r)
 
 static int check_patch(const json_t *patch, json_t *errors)
 {
-  int n = ltvd_validate(patch, deal_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
+  int n = ltvd_validate(patch, ltvd_deal_fields, patch_extras, LTVD_VALIDATE_PATCH, -1, errors);
   json_t *v = json_object_get(patch, "version");
 
   if (v && !json_is_integer(v))
@@ -725,11 +746,11 @@ int ltvd_api_deals_patch(struct ltvd_req *r)
   }
   json_t *closed = json_object_get(r->json, "closed_at");
   json_t *stage = json_object_get(rec, "stage");
-  struct expect x = {.closed_given = json_is_string(closed),
-                     .closed_cleared = closed && json_is_null(closed),
-                     .stage_given = json_object_get(r->json, "stage") != NULL,
-                     .stage = json_string_value(stage),
-                     .customer_field = customer_field(r->json)};
+  struct ltvd_deal_expect x = {.closed_given = json_is_string(closed),
+                               .closed_cleared = closed && json_is_null(closed),
+                               .stage_given = json_object_get(r->json, "stage") != NULL,
+                               .stage = json_string_value(stage),
+                               .customer_field = customer_field(r->json)};
   PGresult *res;
   size_t before = json_array_size(errors);
   enum outcome o = update_deal(r->db, id, rec, &x, -1, errors, &res);

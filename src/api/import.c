@@ -9,6 +9,8 @@
  * while the good rows stream by COPY into a temporary staging table; the checks that
  * need the database (live customers, known products, keys repeated inside the file) and
  * the upsert are then a few set-based statements, so the cost per row is that of COPY.
+ * Deals go as a single deal write goes: written first, then every row judged on what
+ * the write found and wrote, by the function that judges POST /v1/deals.
  * Any error leaves the transaction to be rolled back: nothing is written. */
 #include "ltvd/import.h"
 
@@ -21,6 +23,7 @@
 #include "ltvd/csv.h"
 #include "ltvd/customers.h"
 #include "ltvd/db.h"
+#include "ltvd/deals.h"
 #include "ltvd/revenue.h"
 #include "ltvd/util.h"
 #include "ltvd/validate.h"
@@ -33,12 +36,24 @@ struct kind {
   const char *name;
   enum ltvd_import_kind db;
   const struct ltvd_field *fields;
+  const struct ltvd_field *extra; /* columns the resource checks by hand, or NULL */
   int (*check)(const json_t *in, long row, json_t *errors);
   json_t *(*record_new)(const json_t *in);
 };
 
 /* A signal's value is typed by its type, so its table leaves it out. */
-static const struct ltvd_field signal_value = {"value", LTVD_F_NUMBER, LTVD_NULLABLE, 0, 0, NULL};
+static const struct ltvd_field signal_extra[] = {
+    {"value", LTVD_F_NUMBER, LTVD_NULLABLE, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+/* A deal's create-only fields, and its external_id: the key of the upsert, required. */
+static const struct ltvd_field deal_extra[] = {
+    {"created_at", LTVD_F_STRING, LTVD_NULLABLE, 0, 0, NULL},
+    {"stage_history", LTVD_F_ARRAY, LTVD_NULLABLE, 0, 0, NULL},
+    {"external_id", LTVD_F_STRING, LTVD_REQUIRED, 1, 255, NULL},
+    {NULL, 0, 0, 0, 0, NULL},
+};
 
 static bool has(const json_t *in, const char *name)
 {
@@ -66,6 +81,12 @@ static int check_reference(const json_t *in, long row, json_t *errors)
   return 1;
 }
 
+static int add_error_new(json_t *errors, json_t *error)
+{
+  json_array_append_new(errors, error);
+  return 1;
+}
+
 static int mrr_check(const json_t *in, long row, json_t *errors)
 {
   return ltvd_mrr_line_check(in, row, errors) + check_reference(in, row, errors);
@@ -81,21 +102,54 @@ static int signal_check(const json_t *in, long row, json_t *errors)
   return ltvd_signal_check(in, row, errors) + check_reference(in, row, errors);
 }
 
+/* A deal row: what POST /v1/deals accepts, with an external_id. */
+static int deal_check(const json_t *in, long row, json_t *errors)
+{
+  json_t *ext = json_object_get(in, "external_id");
+  int n = ltvd_deal_check(in, row, errors);
+
+  if (ext == NULL || json_is_null(ext) || (json_is_string(ext) && json_string_length(ext) == 0))
+    n += add_error_new(
+        errors, ltvd_field_error("external_id", row, "is required: an import upserts deals by it"));
+  return n;
+}
+
+/* The record of a create, with what a create takes besides: the customer's external id,
+ * created_at and stage_history (null when absent). */
+static json_t *deal_record_new(const json_t *in)
+{
+  static const char *const also[] = {"customer_external_id", "created_at", "stage_history", NULL};
+  json_t *rec = ltvd_deal_record_new(in);
+
+  for (const char *const *f = also; *f; f++) {
+    json_t *v = json_object_get(in, *f);
+    json_object_set(rec, *f, v ? v : json_null());
+  }
+  return rec;
+}
+
 static const struct kind kinds[] = {
-    {"customers", LTVD_IMPORT_CUSTOMERS, ltvd_customer_fields, ltvd_customer_check,
+    {"customers", LTVD_IMPORT_CUSTOMERS, ltvd_customer_fields, NULL, ltvd_customer_check,
      ltvd_customer_record_new},
-    {"mrr", LTVD_IMPORT_MRR, ltvd_mrr_line_fields, mrr_check, mrr_record_new},
-    {"signals", LTVD_IMPORT_SIGNALS, ltvd_signal_fields, signal_check, ltvd_signal_record_new},
+    {"deals", LTVD_IMPORT_DEALS, ltvd_deal_fields, deal_extra, deal_check, deal_record_new},
+    {"mrr", LTVD_IMPORT_MRR, ltvd_mrr_line_fields, NULL, mrr_check, mrr_record_new},
+    {"signals", LTVD_IMPORT_SIGNALS, ltvd_signal_fields, signal_extra, signal_check,
+     ltvd_signal_record_new},
 };
+
+static const struct ltvd_field *field_in(const struct ltvd_field *fields, const char *name)
+{
+  for (const struct ltvd_field *f = fields; f && f->name; f++)
+    if (strcmp(f->name, name) == 0)
+      return f;
+  return NULL;
+}
 
 static const struct ltvd_field *field_of(const struct kind *k, const char *name)
 {
-  for (const struct ltvd_field *f = k->fields; f->name; f++)
-    if (strcmp(f->name, name) == 0)
-      return f;
-  if (k->db == LTVD_IMPORT_SIGNALS && strcmp(name, "value") == 0)
-    return &signal_value;
-  return NULL;
+  const struct ltvd_field *f = field_in(k->fields, name);
+
+  return f ? f : field_in(k->extra, name);
 }
 
 struct import {
@@ -284,13 +338,14 @@ static bool header_ok(struct import *im, char **fields, size_t n)
         break;
       }
   }
-  for (const struct ltvd_field *f = im->kind->fields; f->name; f++) {
-    bool found = false;
-    for (size_t i = 0; i < n && !found; i++)
-      found = strcmp(im->header[i], f->name) == 0;
-    if ((f->flags & LTVD_REQUIRED) && !found)
-      json_array_append_new(own, ltvd_field_error(f->name, -1, "is a required column"));
-  }
+  for (int t = 0; t < 2; t++)
+    for (const struct ltvd_field *f = t ? im->kind->extra : im->kind->fields; f && f->name; f++) {
+      bool found = false;
+      for (size_t i = 0; i < n && !found; i++)
+        found = strcmp(im->header[i], f->name) == 0;
+      if ((f->flags & LTVD_REQUIRED) && !found)
+        json_array_append_new(own, ltvd_field_error(f->name, -1, "is a required column"));
+    }
   bool ok = json_array_size(own) == 0;
   keep_errors(im, own);
   return ok;
@@ -413,6 +468,35 @@ static bool check_staged(struct import *im)
   return true;
 }
 
+/* Writes the staged deals and judges every row by the rules of a single deal write,
+ * adding its errors; false on a database error. */
+static bool write_deals(struct import *im, struct ltvd_import_counts *counts)
+{
+  struct ltvd_import_deals facts;
+  struct ltvd_deal_refs refs;
+  struct ltvd_deal_expect x;
+  bool held;
+  int cursor = 0;
+
+  if (!ltvd_db_import_deals_apply(im->r->db, &facts, counts))
+    return false;
+  json_t *own = json_array();
+  for (int i = 0; i < PQntuples(facts.rows) && json_array_size(im->errors) < MAX_ERRORS; i++) {
+    long row = ltvd_db_import_deal_facts(&facts, i, &cursor, &refs, &x, &held);
+    if (held)
+      add_error_new(
+          own, ltvd_field_error("external_id", row, "is held by a deal of an archived customer"));
+    if (ltvd_deal_judge(&refs, &x, row, own) + held > 0) {
+      keep_errors(im, own);
+      own = json_array();
+    }
+    json_decref(refs.unknown_history);
+  }
+  json_decref(own);
+  ltvd_db_import_deals_free(&facts);
+  return true;
+}
+
 static const struct kind *kind_named(const char *name)
 {
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
@@ -438,7 +522,7 @@ static const char *media_type(struct ltvd_req *r)
 static int run(struct import *im, bool csv)
 {
   struct ltvd_req *r = im->r;
-  struct ltvd_import_counts counts;
+  struct ltvd_import_counts counts = {0};
 
   if (!ltvd_db_import_begin(r->db, im->kind->db))
     return ltvd_reply_db_error(r);
@@ -451,10 +535,17 @@ static int run(struct import *im, bool csv)
     return ltvd_reply_db_error(r);
   if (json_array_size(im->errors) < MAX_ERRORS && im->staged > 0 && !check_staged(im))
     return ltvd_reply_db_error(r);
+  /* deals are judged on their write, which a refused import rolls back */
+  bool deals = im->kind->db == LTVD_IMPORT_DEALS;
+  if (deals && json_array_size(im->errors) < MAX_ERRORS && im->staged > 0 &&
+      !write_deals(im, &counts))
+    return ltvd_reply_db_error(r);
   if (json_array_size(im->errors) > 0)
     return ltvd_problem_errors_new(r, 422, "the import holds invalid rows; nothing was written",
                                    errors_by_row(im->errors));
-  if (!ltvd_db_import_apply(r->db, im->kind->db, im->staged, &counts))
+  if (deals)
+    counts.skipped = im->staged - counts.inserted - counts.updated;
+  else if (!ltvd_db_import_apply(r->db, im->kind->db, im->staged, &counts))
     return ltvd_reply_db_error(r);
   return ltvd_reply_json_new(r, 200,
                              json_pack("{s:I, s:I, s:I}", "inserted", (json_int_t)counts.inserted,
@@ -468,7 +559,7 @@ int ltvd_api_import(struct ltvd_req *r)
   const char *type = media_type(r);
 
   if (kind == NULL)
-    return ltvd_problem(r, 404, "there is no import of %s; kinds: customers, mrr, signals",
+    return ltvd_problem(r, 404, "there is no import of %s; kinds: customers, deals, mrr, signals",
                         r->params[0]);
   if (type == NULL)
     return ltvd_problem(r, 415,

@@ -107,8 +107,7 @@ const struct ltvd_stmt ltvd_db_deals_stmts[] = {
                      "SELECT $1::text, cust.id, st.pipeline, st.key, $5::text, $6::text, "
                      "$7::bigint, "
                      "$8::bigint, $9::date, "
-                     "CASE WHEN st.state = 'open' THEN NULL ELSE coalesce($10::date, $15::date) "
-                     "END, "
+                     LTVD_DEAL_SQL_CLOSED_ON_CREATE("st.state", "$10::date", "$15::date") ", "
                      "$11::date, $13::timestamptz, $14::timestamptz FROM cust, st "
                      "WHERE " PRODUCT_OK(
                          "$5::text") " "
@@ -141,10 +140,9 @@ const struct ltvd_stmt ltvd_db_deals_stmts[] = {
          "$5::text") "), "
                      "ok AS (SELECT old.id, st.pipeline, st.key, "
                      "(st.pipeline, st.key) IS DISTINCT FROM (old.pipeline, old.stage) AS moved, "
-                     "CASE WHEN st.state = 'open' THEN NULL "
-                     "WHEN (st.pipeline, st.key) IS DISTINCT FROM (old.pipeline, old.stage) "
-                     "THEN coalesce($11::date, $14::date) "
-                     "ELSE coalesce($11::date, old.closed_at, $14::date) END AS closed_at "
+                     LTVD_DEAL_SQL_CLOSED_ON_UPDATE(
+                         "st.state", "(st.pipeline, st.key) IS DISTINCT FROM (old.pipeline, old.stage)",
+                         "$11::date", "old.closed_at", "$14::date") " AS closed_at "
                      "FROM old, st WHERE " PRODUCT_OK(
                          "$6::text") "), "
                                      "upd AS (UPDATE deals AS d SET external_id = $2::text, "
@@ -248,14 +246,22 @@ void ltvd_db_deal_refs(const PGresult *res, struct ltvd_deal_refs *out)
   out->product = flag(res, R_PRODUCT);
   out->stage = text(res, R_STAGE);
   out->state = text(res, R_STATE);
-  out->unknown_history = json_array();
-  /* a PostgreSQL integer array: {} or {0,3} */
-  for (const char *p = PQgetvalue(res, 0, R_HISTORY); *p; p++)
+  out->closed = text(res, C_CLOSED);
+  out->created = text(res, C_CREATED);
+  out->unknown_history = ltvd_db_deal_indices(PQgetvalue(res, 0, R_HISTORY));
+}
+
+json_t *ltvd_db_deal_indices(const char *pg_array)
+{
+  json_t *out = json_array();
+
+  for (const char *p = pg_array; *p; p++)
     if (*p >= '0' && *p <= '9') {
       char *end;
-      json_array_append_new(out->unknown_history, json_integer(strtoll(p, &end, 10)));
+      json_array_append_new(out, json_integer(strtoll(p, &end, 10)));
       p = end - 1;
     }
+  return out;
 }
 
 /* The statement parameters of a record; texts point into the record or into numbers. */
