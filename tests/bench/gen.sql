@@ -23,7 +23,7 @@
 --     has :deals / :n deals on average (10 at SPEC scale); deals of archived customers
 --     exist, as in real data; one deal in 4 has external_id 'bench-deal-<d>';
 --   * deals are in the four seeded pipelines: open 1 in 5 (created in the 240 days
---     before T), won 9 in 20, lost 7 in 20 (closed_at in the 4 years up to T, none
+--     before T), won 3 in 10, lost 1 in 2 (closed_at in the 4 years up to T, none
 --     after T, never before the customer's creation); the 12 in 100 customers that are
 --     prospects (gen_common.sql) have no won deal;
 --   * every deal has 1 to 5 deal_stage_history rows: the open stages it went through
@@ -233,31 +233,32 @@ COMMIT;
 -- deals and deal_stage_history
 -- ---------------------------------------------------------------------------------
 -- A deal's pipeline: new_business 5 in 10, upsell 2, cross_sell 1, renewal 2.  Its state:
--- open 1 in 5 (any open stage), won 9 in 20 (lost instead for a prospect), lost 7 in 20.
--- A closed deal closes on a day of the 4 years up to T (not before the day after its
--- customer's creation), created 1 to 120 days earlier (not before its customer); an
--- open one was created in the 240 days before T.  Product: none for 1 in 16, else a
--- one-time family's (consulting, training) for 3 in 10, else one of the customer's
--- subscription families; tier 1 for 6 in 10, 2 for 3, 3 for 1 (at most the family's
--- highest).  A deal of a subscription product is recurring for 1 in 2: amount 12 x
--- price x 1..20 seats, mrr amount / 12, and when won a contract ending 1 or 2 years
--- after closed_at (so some end within 90 days after T).  Others: one_time, $300 to
--- about $25,000, skewed to the small.
+-- open 1 in 5, in a funnel (of 4 open stages the first holds 7 in 16, then 5, 3, 1),
+-- won 3 in 10 (lost instead for a prospect), lost 1 in 2.  A closed deal closes on a day
+-- of the 4 years up to T (not before the day after its customer's creation), created 1
+-- to 120 days earlier (not before its customer); an open one was created in the 240
+-- days before T.  Product: none for 1 in 16, else a one-time family's (consulting,
+-- training) for 3 in 10, else one of the customer's subscription families; tier 1 for 6
+-- in 10, 2 for 3, 3 for 1 (at most the family's highest).  A deal of a subscription
+-- product is recurring for 1 in 2: amount 12 x price x 1..20 seats, mrr amount / 12, and
+-- when won a contract ending 1 or 2 years after closed_at (so some end within 90 days
+-- after T).  Others: one_time, $300 to about $25,000, skewed to the small.
 --
 -- Stage history: an open deal went through the open stages up to its own, one entry
--- each; a won one through the first k of the pipeline's n open stages, k = n - 2..n; a
--- lost one through the first 0..n of them; then its current stage (1 to 5 entries).
--- Entries are spread evenly from created_at to the last one: noon UTC on closed_at, or
--- updated_at (before T) for an open deal.
+-- each; a won one through the first k of the pipeline's n open stages, k = n - 2..n
+-- (mostly n); a lost one through the first 0..n of them (mostly few); then its current
+-- stage: 1 to 5 entries, about 2.7 a deal.  Entries are spread evenly from created_at to
+-- the last one: noon UTC on closed_at, or updated_at (before T) for an open deal.
 --
 -- Loaded as PostgreSQL's manual advises for a bulk load ("Populating a Database"): the
--- two tables' foreign keys, unique constraints and secondary indexes are dropped and
--- made again once the rows are in, so that PostgreSQL checks each constraint with one
--- join and builds each index with one sort, instead of millions of foreign-key trigger
--- calls and index insertions row by row.  The definitions come from the catalogue, so
--- the schema after the load is the migrated one, names included; primary keys and
--- CHECKs stay in place.  Ids are given, so no ORDER BY is needed for them; the joins
--- hash the small side, so the rows still go in in id order.
+-- two tables' foreign keys, unique constraints and secondary indexes, and the history's
+-- primary key, are dropped and made again once the rows are in, so that PostgreSQL
+-- checks each constraint with one join and builds each index with one sort, instead of
+-- millions of foreign-key trigger calls and index insertions row by row.  The
+-- definitions come from the catalogue, so the schema after the load is the migrated
+-- one, names included; the primary key of deals and the CHECKs stay in place.  Ids are
+-- given, so no ORDER BY is needed for them; the joins hash the small side, so the rows
+-- still go in in id order.
 BEGIN;
 
 SET LOCAL maintenance_work_mem = '256MB';
@@ -265,14 +266,15 @@ SET LOCAL work_mem = '256MB';
 
 CREATE TEMPORARY TABLE bench_ddl ON COMMIT DROP AS
 SELECT c.contype = 'f' AS first_to_drop,
-       CASE c.contype WHEN 'u' THEN 2 ELSE 3 END AS restore_order,
+       CASE c.contype WHEN 'p' THEN 1 WHEN 'u' THEN 2 ELSE 3 END AS restore_order,
        format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname)
            AS drop_sql,
        format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
               pg_get_constraintdef(c.oid)) AS restore_sql
 FROM pg_constraint c
-WHERE c.conrelid IN ('deals'::regclass, 'deal_stage_history'::regclass)
-  AND c.contype IN ('f', 'u')
+WHERE (c.conrelid IN ('deals'::regclass, 'deal_stage_history'::regclass)
+       AND c.contype IN ('f', 'u'))
+   OR (c.conrelid = 'deal_stage_history'::regclass AND c.contype = 'p')
 UNION ALL
 SELECT false, 1, format('DROP INDEX %s', i.indexrelid::regclass),
        pg_get_indexdef(i.indexrelid)
@@ -312,7 +314,9 @@ SELECT r.id,
        CASE WHEN r.id % 4 = 0 THEN 'bench-deal-' || r.id END,
        r.customer_id, r.pipeline,
        CASE r.state WHEN 'open'
-                    THEN st.open_keys[1 + r.stage_pick % cardinality(st.open_keys)]
+                    THEN st.open_keys[1 + least(r.stage_pick % cardinality(st.open_keys),
+                                                (r.stage_pick >> 3)
+                                                    % cardinality(st.open_keys))]
                     WHEN 'won' THEN st.won_key ELSE st.lost_key END,
        r.product,
        CASE WHEN r.recurring THEN 'recurring' ELSE 'one_time' END,
@@ -353,9 +357,9 @@ FROM (SELECT b.*,
                               WHEN h.h2 % 10 < 8 THEN 'cross_sell'
                               ELSE 'renewal' END AS pipeline,
                          CASE WHEN (h.h2 >> 4) % 20 < 4 THEN 'open'
-                              WHEN (h.h2 >> 4) % 20 < 13 AND NOT c.prospect THEN 'won'
+                              WHEN (h.h2 >> 4) % 20 < 10 AND NOT c.prospect THEN 'won'
                               ELSE 'lost' END AS state,
-                         (h.h2 >> 9) % 64 AS stage_pick,
+                         (h.h2 >> 9) % 4096 AS stage_pick,
                          CASE WHEN (h.h3 >> 4) % 16 = 0 THEN NULL
                               ELSE (h.h3 >> 8) % 10 >= 3 END AS sub,
                          CASE WHEN (h.h3 >> 8) % 10 < 3 THEN ((h.h3 >> 12) % 2)::int
@@ -397,13 +401,15 @@ SELECT 5 * (d.id - 1) + e.i, d.id, d.pipeline,
                                                  / (x.entries - 1)) END
 FROM deals d
 JOIN bench_stages AS st ON st.pipeline = d.pipeline
+CROSS JOIN LATERAL (SELECT (d.id * 2654435761) % 4294967296 AS hx) AS y
 CROSS JOIN LATERAL (
     SELECT CASE WHEN d.closed_at IS NULL THEN array_position(st.open_keys, d.stage)
                 WHEN d.stage = st.won_key
                 THEN 1 + greatest(cardinality(st.open_keys)
-                                  - ((d.id * 2654435761) % 4294967296 >> 9) % 3, 0)
-                ELSE 1 + ((d.id * 2654435761) % 4294967296 >> 9)
-                         % (cardinality(st.open_keys) + 1) END AS entries,
+                                  - least((y.hx >> 9) % 3, (y.hx >> 14) % 3), 0)
+                ELSE 1 + least((y.hx >> 9) % (cardinality(st.open_keys) + 1),
+                               (y.hx >> 14) % (cardinality(st.open_keys) + 1))
+           END AS entries,
            CASE WHEN d.closed_at IS NULL THEN d.updated_at
                 ELSE (d.closed_at + time '12:00') AT TIME ZONE 'UTC' END AS last_at
 ) AS x
