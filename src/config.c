@@ -70,6 +70,7 @@ bool ltvd_config_from_env(struct ltvd_config *cfg, char *err, size_t errlen)
   cfg->log_level = LTVD_LOG_INFO;
   strcpy(cfg->currency, "USD");
   cfg->rate_limit = 1000;
+  cfg->worker = true;
 
   if ((v = getenv("LTVD_DATABASE_URL")) && *v)
     cfg->database_url = strdup(v);
@@ -106,6 +107,13 @@ bool ltvd_config_from_env(struct ltvd_config *cfg, char *err, size_t errlen)
       return false;
     }
     cfg->rate_limit = r;
+  }
+  if ((v = getenv("LTVD_WORKER")) && *v) {
+    if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+      snprintf(err, errlen, "invalid LTVD_WORKER \"%s\": expected on|off", v);
+      return false;
+    }
+    cfg->worker = strcmp(v, "on") == 0;
   }
   return true;
 }

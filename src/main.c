@@ -11,6 +11,7 @@
 #include "ltvd/db.h"
 #include "ltvd/http.h"
 #include "ltvd/log.h"
+#include "ltvd/worker.h"
 
 static const char usage[] =
     "usage: ltvd COMMAND [OPTIONS]\n\n"
@@ -20,6 +21,7 @@ static const char usage[] =
     "  migrate                                  apply pending database migrations\n"
     "  key create --scope read|write|admin --name NAME   create an API key\n"
     "  demo                                     load the demo data set\n"
+    "  recompute                                run the analytics once and print a report\n"
     "  clv-fit --transactions FILE --calibration-end YYYY-MM-DD\n"
     "                                           fit the CLV models on CDNOW data\n"
     "  import KIND FILE [--url URL] [--key KEY] [--chunk-rows N]   load a CSV or NDJSON\n"
@@ -27,7 +29,8 @@ static const char usage[] =
     "  version                                  print the version\n\n"
     "environment: LTVD_DATABASE_URL, LTVD_LISTEN (127.0.0.1:8080), LTVD_THREADS (cores),\n"
     "  LTVD_LOG_LEVEL (info), LTVD_CURRENCY (USD), LTVD_TODAY, LTVD_CORS_ORIGINS,\n"
-    "  LTVD_RATE_LIMIT (1000 requests/s per key; 0 = off); for import: LTVD_URL, LTVD_KEY\n"
+    "  LTVD_RATE_LIMIT (1000 requests/s per key; 0 = off), LTVD_WORKER (on; off: this\n"
+    "  process never runs the analytics worker); for import: LTVD_URL, LTVD_KEY\n"
     "Each command takes --help.\n";
 
 static const char serve_usage[] =
@@ -108,9 +111,16 @@ static int serve(struct ltvd_config *cfg, int argc, char **argv)
   }
   ltvd_log(LTVD_LOG_INFO, "listening on http://%s:%d with %d threads", cfg->listen_host,
            cfg->listen_port, cfg->threads);
+  if (cfg->worker && !ltvd_worker_start(cfg, err, sizeof err)) {
+    fprintf(stderr, "ltvd serve: %s\n", err);
+    ltvd_http_stop();
+    ltvd_auth_listener_stop();
+    return 1;
+  }
   sigwait(&stop, &sig);
   ltvd_log(LTVD_LOG_INFO, "signal %d: draining in-flight requests", sig);
   ltvd_http_stop();
+  ltvd_worker_stop();
   ltvd_auth_listener_stop();
   ltvd_db_set_url(NULL);
   ltvd_log(LTVD_LOG_INFO, "stopped");
@@ -150,6 +160,8 @@ int main(int argc, char **argv)
     status = ltvd_cli_demo(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "clv-fit") == 0)
     status = ltvd_cli_clv_fit(&cfg, argc - 1, argv + 1);
+  else if (strcmp(cmd, "recompute") == 0)
+    status = ltvd_cli_recompute(&cfg, argc - 1, argv + 1);
   else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("ltvd %s\n", LTVD_VERSION);
     status = 0;

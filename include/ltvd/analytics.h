@@ -161,6 +161,7 @@ struct ltvd_an_snapshot {
   int32_t today;                /* T */
   int32_t month;                /* M */
   int32_t first_mrr_month;      /* the first month with any MRR line, LTVD_AN_NO_DAY if none */
+  double minor_per_major;       /* of the currency: 100 for USD (0 is taken as 100) */
   struct ltvd_an_settings settings;
 
   size_t n_units;      char **units;      /* keys, byte order */
@@ -174,7 +175,50 @@ struct ltvd_an_snapshot {
   size_t n_deals;      struct ltvd_an_deal *deals;
   size_t n_history;    struct ltvd_an_history *history;
   size_t n_signals;    struct ltvd_an_signal *signals;
+
+  struct ltvd_an_build *build; /* rows being added; NULL once finished */
 };
+
+/* Building a snapshot (the loader and the unit tests): set data_version, today and
+ * settings; add units, products, pipelines with their stages, then customers in
+ * ascending id order; then deals, history, MRR lines and signals in any order. Finish
+ * derives the families (distinct, byte order) and the purchases, drops deals closed
+ * after T, fixes M (the month of T when some MRR line exists for it, else the month
+ * before) and drops MRR lines after M, sorts every row array as documented above and
+ * sets each customer's ranges. Keys are copied. Every add returns the new index. */
+int ltvd_an_add_unit(struct ltvd_an_snapshot *s, const char *key);   /* keys ascending */
+int ltvd_an_add_product(struct ltvd_an_snapshot *s, const char *key, const char *unit,
+                        const char *family, int tier, int64_t monthly_price,
+                        double gross_margin /* NAN: the default setting */);
+int ltvd_an_add_pipeline(struct ltvd_an_snapshot *s, const char *key, enum ltvd_an_kind kind,
+                         int64_t seq);                                /* keys ascending */
+/* Stages in position order. */
+int ltvd_an_add_stage(struct ltvd_an_snapshot *s, int pipeline, const char *key,
+                      int position, double probability, enum ltvd_an_state state);
+int ltvd_an_add_customer(struct ltvd_an_snapshot *s, int64_t id, const char *name,
+                         const char *industry, const char *channel, bool has_employees,
+                         int64_t employee_count);
+/* d->hist0/n_hist are set by finish; d->customer is the customer's index. */
+void ltvd_an_add_deal(struct ltvd_an_snapshot *s, const struct ltvd_an_deal *d);
+/* A history entry of deal deal_id, in the order entries are to be kept on equal times. */
+void ltvd_an_add_history(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
+                         double entered_at);
+/* The same with the order of entries of equal times given by tie (ascending). */
+void ltvd_an_add_history_tie(struct ltvd_an_snapshot *s, int64_t deal_id, int stage,
+                             double entered_at, int64_t tie);
+void ltvd_an_add_mrr(struct ltvd_an_snapshot *s, int32_t customer, int32_t month,
+                     int product, int64_t mrr);
+void ltvd_an_add_signal(struct ltvd_an_snapshot *s, int32_t customer,
+                        const struct ltvd_an_signal *sig);
+void ltvd_an_snapshot_finish(struct ltvd_an_snapshot *s);
+
+/* Lookups in a snapshot being built or finished: LTVD_AN_NONE when absent. */
+int ltvd_an_unit_index(const struct ltvd_an_snapshot *s, const char *key);
+int ltvd_an_product_index(const struct ltvd_an_snapshot *s, const char *key);
+int ltvd_an_family_index(const struct ltvd_an_snapshot *s, const char *name); /* finished */
+int ltvd_an_pipeline_index(const struct ltvd_an_snapshot *s, const char *key);
+int ltvd_an_stage_index(const struct ltvd_an_snapshot *s, int pipeline, const char *key);
+int32_t ltvd_an_customer_index(const struct ltvd_an_snapshot *s, int64_t id);
 
 /* Frees every array and string of s (each malloc'd on its own; a zeroed snapshot is
  * fine). */

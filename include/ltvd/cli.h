@@ -9,6 +9,7 @@ int ltvd_cli_migrate(const struct ltvd_config *cfg, int argc, char **argv);
 int ltvd_cli_key(const struct ltvd_config *cfg, int argc, char **argv);
 int ltvd_cli_demo(const struct ltvd_config *cfg, int argc, char **argv);
 int ltvd_cli_clv_fit(const struct ltvd_config *cfg, int argc, char **argv);
+int ltvd_cli_recompute(const struct ltvd_config *cfg, int argc, char **argv);
 /* Sends a file to the API (no database of its own): see src/cli/import.c. */
 int ltvd_cli_import(int argc, char **argv);
 

@@ -53,6 +53,11 @@ double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
  * likelihood. */
 bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd_clv_bgnbd *out);
 
+/* The same from one start, a previous fit's parameters: after a small change of the data
+ * the optimum is near and a few iterations find it. */
+bool ltvd_clv_bgnbd_refit(const struct ltvd_clv_customer *c, size_t n,
+                          const struct ltvd_clv_bgnbd *from, struct ltvd_clv_bgnbd *out);
+
 /* E[X(t) | x, t_x, T]: expected purchases in the next t weeks. NaN when 2F1's series would
  * need more than 10^6 terms: with small parameters, when t/(α+T+t) is within about 4e-5
  * of 1, i.e. t beyond some 25,000 times α + T (centuries for CDNOW's α of 4 weeks). */
@@ -70,6 +75,11 @@ double ltvd_clv_gamma_gamma_log_likelihood(const struct ltvd_clv_gamma_gamma *m,
  * False when there are none or the fit fails. */
 bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
                               struct ltvd_clv_gamma_gamma *out);
+
+/* The same from one start, a previous fit's parameters. */
+bool ltvd_clv_gamma_gamma_refit(const struct ltvd_clv_customer *c, size_t n,
+                                const struct ltvd_clv_gamma_gamma *from,
+                                struct ltvd_clv_gamma_gamma *out);
 
 /* The conditional expected spend per purchase, p(γ + x·m̄) / (p·x + q − 1), in major
  * units (the population mean pγ/(q − 1) when x = 0). Needs q > 1. */

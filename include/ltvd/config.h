@@ -21,6 +21,7 @@ struct ltvd_config {
   bool cors_any;
   double rate_limit; /* requests per second per key; 0 = off */
   bool migrate;      /* serve --migrate */
+  bool worker;       /* LTVD_WORKER: this process may run the analytics worker */
 };
 
 /* Fills cfg from the environment. On error returns false with a message in err. */

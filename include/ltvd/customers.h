@@ -63,6 +63,7 @@ struct ltvd_customer_filter {
   int64_t after;
   int limit;
   const char *industry, *acquisition_channel, *country, *name_prefix;
+  const char *quadrant, *tier, *phase; /* of the published metrics; NULL: any */
   bool band;
   bool band_unknown;
   int64_t band_lo, band_hi;

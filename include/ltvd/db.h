@@ -40,6 +40,8 @@ extern const struct ltvd_stmt ltvd_db_mrr_stmts[];
 extern const struct ltvd_stmt ltvd_db_signals_stmts[];
 extern const struct ltvd_stmt ltvd_db_timeline_stmts[];
 extern const struct ltvd_stmt ltvd_db_hook_sources_stmts[];
+extern const struct ltvd_stmt ltvd_db_analytics_runs_stmts[]; /* the worker and its endpoints */
+extern const struct ltvd_stmt ltvd_db_analytics_read_stmts[];
 
 /* Sets the conninfo used by ltvd_db_thread_conn. */
 void ltvd_db_set_url(const char *url);

@@ -33,6 +33,10 @@ void ltvd_random_bytes(void *out, size_t n);
 /* Seconds on the monotonic clock. */
 double ltvd_monotonic(void);
 
+/* Minor units per major unit of an ISO 4217 currency (ISO 4217's exponent): 1 for JPY,
+ * 1000 for KWD, 100 for the others. */
+double ltvd_currency_minor_per_major(const char *code);
+
 /* asprintf that aborts on allocation failure. */
 char *ltvd_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -14,8 +14,10 @@
 
 #include "ltvd/config.h"
 
-/* The advisory lock (pg_try_advisory_lock(LTVD_WORKER_LOCK)) of the computing process. */
-#define LTVD_WORKER_LOCK INT64_C(7418001)
+/* The advisory lock (pg_try_advisory_lock(LTVD_WORKER_LOCK)) of the computing process.
+ * Not 7418001: that is the migrations' lock (src/db/migrate.c), which `ltvd migrate`
+ * waits for, and a leader holds its lock for as long as it lives. */
+#define LTVD_WORKER_LOCK INT64_C(7418003)
 /* The channel of data changes (payload: the new data version) and of recompute requests. */
 #define LTVD_DATA_CHANNEL "ltvd_data"
 #define LTVD_RECOMPUTE_CHANNEL "ltvd_recompute"

@@ -109,6 +109,10 @@ double ltvd_clv_log_hyp2f1(double a, double b, double c, double z)
 /* ---- BFGS on log-parameters ------------------------------------------------------ */
 
 #define MAXDIM 4
+/* Parameters are kept within [1e-8, 1e8]: on degenerate data (e.g. perfectly regular
+ * purchases) the likelihood keeps rising along r, α -> ∞ and an unbounded search would
+ * wander for thousands of iterations. */
+#define LOG_BOUND 18.420680743952367
 
 /* f(θ) to minimise and its gradient g; non-finite when θ is out of reach. */
 typedef double objective(const double *th, double *g, void *ctx);
@@ -135,13 +139,20 @@ static double norm_inf(int n, const double *g)
   return m;
 }
 
-/* Minimises f from th (updated in place). Converged when an iteration changes f by at
+/* Evaluations of the likelihood one fit (all its starts) may spend: enough for every
+ * well-posed data set seen (CDNOW takes a few hundred), and a bound on the time a
+ * degenerate one (no heterogeneity: the optimum at infinity) can take. */
+#define EVALUATION_BUDGET 1500
+
+/* Minimises f from th (updated in place), spending at most *budget evaluations.
+ * Converged when an iteration changes f by at
  * most 1e-12·(1+|f|) and the gradient's largest component is at most 1e-7·(1+|f|). */
-static struct fit_result bfgs(int n, double *th, objective *f, void *ctx)
+static struct fit_result bfgs(int n, double *th, objective *f, void *ctx, int *budget)
 {
   double H[MAXDIM][MAXDIM] = {{0}}, g[MAXDIM], gn[MAXDIM], d[MAXDIM], s[MAXDIM], y[MAXDIM],
          tn[MAXDIM];
   struct fit_result res = {f(th, g, ctx), 0, false};
+  --*budget;
 
   if (!isfinite(res.f))
     return res;
@@ -164,10 +175,11 @@ static struct fit_result bfgs(int n, double *th, objective *f, void *ctx)
     }
     /* no step beyond a factor e^2 in any parameter */
     double step = fmin(1, 2 / fmax(norm_inf(n, d), 1e-300)), fnew = NAN;
-    for (int tries = 0; tries < 60; tries++, step /= 2) {
-      for (int i = 0; i < n; i++)
-        tn[i] = th[i] + step * d[i];
+    for (int tries = 0; tries < 60 && *budget > 0; tries++, step /= 2) {
+      for (int i = 0; i < n; i++) /* parameters stay within e^±LOG_BOUND */
+        tn[i] = fmax(-LOG_BOUND, fmin(LOG_BOUND, th[i] + step * d[i]));
       fnew = f(tn, gn, ctx);
+      --*budget;
       if (isfinite(fnew) && fnew <= res.f + 1e-4 * step * slope)
         break;
     }
@@ -430,25 +442,19 @@ double ltvd_clv_bgnbd_log_likelihood(const struct ltvd_clv_bgnbd *m,
   return ll;
 }
 
-bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd_clv_bgnbd *out)
+static bool bgnbd_fit_from(const struct ltvd_clv_customer *c, size_t n,
+                           const double (*starts)[4], size_t n_starts, struct ltvd_clv_bgnbd *out)
 {
   struct bgnbd_data d;
-  double meanT = 0;
   bool ok = false;
+  int budget = EVALUATION_BUDGET;
 
-  if (n == 0)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    meanT += c[i].T / (double)n;
-  meanT = fmax(meanT, 1);
-  /* (r, α, a, b): unit values, and two on the scale of the observation period */
-  const double starts[][4] = {{1, 1, 1, 1}, {0.5, meanT / 4, 0.5, 2}, {2, meanT, 2, 5}};
   if (bgnbd_data_init(&d, c, n)) {
-    for (size_t s = 0; s < sizeof starts / sizeof *starts; s++) {
+    for (size_t s = 0; s < n_starts; s++) {
       double th[4];
       for (int i = 0; i < 4; i++)
         th[i] = log(starts[s][i]);
-      struct fit_result f = bfgs(4, th, bgnbd_neg_ll, &d);
+      struct fit_result f = bfgs(4, th, bgnbd_neg_ll, &d, &budget);
       if (!isfinite(f.f) || (ok && -f.f <= out->log_likelihood))
         continue;
       *out = (struct ltvd_clv_bgnbd){.r = exp(th[0]),
@@ -463,6 +469,27 @@ bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd
   }
   bgnbd_data_free(&d);
   return ok;
+}
+
+bool ltvd_clv_bgnbd_fit(const struct ltvd_clv_customer *c, size_t n, struct ltvd_clv_bgnbd *out)
+{
+  double meanT = 0;
+
+  if (n == 0)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    meanT += c[i].T / (double)n;
+  meanT = fmax(meanT, 1);
+  /* (r, α, a, b): unit values, and two on the scale of the observation period */
+  const double starts[][4] = {{1, 1, 1, 1}, {0.5, meanT / 4, 0.5, 2}, {2, meanT, 2, 5}};
+  return bgnbd_fit_from(c, n, starts, 3, out);
+}
+
+bool ltvd_clv_bgnbd_refit(const struct ltvd_clv_customer *c, size_t n,
+                          const struct ltvd_clv_bgnbd *from, struct ltvd_clv_bgnbd *out)
+{
+  const double start[][4] = {{from->r, from->alpha, from->a, from->b}};
+  return n > 0 && bgnbd_fit_from(c, n, start, 1, out);
 }
 
 /* log of the denominator 1 + δ(x>0)·a/(b+x−1)·((α+T)/(α+t_x))^(r+x); P(alive) = 1/it */
@@ -618,24 +645,30 @@ double ltvd_clv_gamma_gamma_log_likelihood(const struct ltvd_clv_gamma_gamma *m,
   return ll;
 }
 
-bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
-                              struct ltvd_clv_gamma_gamma *out)
+/* Fits from the given starts, or (from NULL) from three of its own. */
+static bool gamma_gamma_fit_from(const struct ltvd_clv_customer *c, size_t n,
+                                 const struct ltvd_clv_gamma_gamma *from,
+                                 struct ltvd_clv_gamma_gamma *out)
 {
   struct gg_data d;
   double mean = 0;
   bool ok = false;
+  int budget = EVALUATION_BUDGET;
 
   if (!gg_data_init(&d, c, n) || d.n == 0)
     goto done;
   for (size_t i = 0; i < d.n; i++)
     mean += d.xm[i] / d.x[i] / (double)d.n;
   /* (p, q, γ): unit values, and two with the population mean pγ/(q−1) near the data's */
-  const double starts[][3] = {{1, 1, 1}, {2, 3, mean}, {10, 5, 0.4 * mean}};
-  for (size_t s = 0; s < sizeof starts / sizeof *starts; s++) {
+  const double own[][3] = {{1, 1, 1}, {2, 3, mean}, {10, 5, 0.4 * mean}};
+  const double warm[][3] = {{from ? from->p : 1, from ? from->q : 1, from ? from->gamma : 1}};
+  const double (*starts)[3] = from ? warm : own;
+  size_t n_starts = from ? 1 : 3;
+  for (size_t s = 0; s < n_starts; s++) {
     double th[3];
     for (int i = 0; i < 3; i++)
       th[i] = log(starts[s][i]);
-    struct fit_result f = bfgs(3, th, gg_neg_ll, &d);
+    struct fit_result f = bfgs(3, th, gg_neg_ll, &d, &budget);
     if (!isfinite(f.f) || (ok && -f.f <= out->log_likelihood))
       continue;
     *out = (struct ltvd_clv_gamma_gamma){.p = exp(th[0]),
@@ -649,6 +682,19 @@ bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
 done:
   gg_data_free(&d);
   return ok;
+}
+
+bool ltvd_clv_gamma_gamma_fit(const struct ltvd_clv_customer *c, size_t n,
+                              struct ltvd_clv_gamma_gamma *out)
+{
+  return gamma_gamma_fit_from(c, n, NULL, out);
+}
+
+bool ltvd_clv_gamma_gamma_refit(const struct ltvd_clv_customer *c, size_t n,
+                                const struct ltvd_clv_gamma_gamma *from,
+                                struct ltvd_clv_gamma_gamma *out)
+{
+  return gamma_gamma_fit_from(c, n, from, out);
 }
 
 double ltvd_clv_expected_spend(const struct ltvd_clv_gamma_gamma *m,

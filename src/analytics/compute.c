@@ -58,38 +58,6 @@ void ltvd_an_results_free(struct ltvd_an_results *res)
   memset(res, 0, sizeof *res);
 }
 
-void ltvd_an_snapshot_free(struct ltvd_an_snapshot *s)
-{
-  for (size_t i = 0; i < s->n_units; i++)
-    free(s->units[i]);
-  free(s->units);
-  for (size_t i = 0; i < s->n_families; i++)
-    free(s->families[i]);
-  free(s->families);
-  for (size_t i = 0; i < s->n_products; i++)
-    free((char *) s->products[i].key);
-  free(s->products);
-  for (size_t i = 0; i < s->n_pipelines; i++) {
-    for (int j = 0; j < s->pipelines[i].n_stages; j++)
-      free((char *) s->pipelines[i].stages[j].key);
-    free(s->pipelines[i].stages);
-    free((char *) s->pipelines[i].key);
-  }
-  free(s->pipelines);
-  for (size_t i = 0; i < s->n_customers; i++) {
-    free((char *) s->customers[i].name);
-    free((char *) s->customers[i].industry);
-    free((char *) s->customers[i].channel);
-  }
-  free(s->customers);
-  free(s->purchases);
-  free(s->mrr);
-  free(s->deals);
-  free(s->history);
-  free(s->signals);
-  memset(s, 0, sizeof *s);
-}
-
 json_t *ltvd_an_as_of_json(const struct ltvd_an_as_of *as_of, const struct ltvd_an_snapshot *s)
 {
   char today[11], month[8];

@@ -2,9 +2,11 @@
  * read and upsert by external id, and all-or-nothing batches. */
 #include "ltvd/customers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/analytics.h"
 #include "ltvd/batch.h"
 #include "ltvd/db.h"
 #include "ltvd/paging.h"
@@ -147,6 +149,26 @@ int ltvd_customer_check(const json_t *in, long index, json_t *errors)
 
 json_t *ltvd_customer_record_new(const json_t *in) { return record_new(in); }
 
+/* A filter on a published metric: one of the names name_of(0), name_of(1), ...; 0, or
+ * 400 after replying. */
+static int metrics_filter(struct ltvd_req *r, const char *param, const char *(*name_of)(int),
+                          const char **out)
+{
+  const char *v = ltvd_req_query(r, param);
+  if (v == NULL)
+    return 0;
+  char allowed[128] = "";
+  for (int i = 0; name_of(i) != NULL; i++) {
+    if (strcmp(v, name_of(i)) == 0) {
+      *out = v;
+      return 0;
+    }
+    snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+             i ? ", " : "", name_of(i));
+  }
+  return ltvd_problem_field(r, 400, param, "must be one of %s", allowed);
+}
+
 int ltvd_api_customers_list(struct ltvd_req *r)
 {
   struct ltvd_customer_filter f = {0};
@@ -170,6 +192,10 @@ int ltvd_api_customers_list(struct ltvd_req *r)
                                 "must be one of 1-9, 10-49, 50-249, 250-999, 1000+, unknown");
     f.band = true;
   }
+  if ((status = metrics_filter(r, "quadrant", ltvd_an_quadrant_name, &f.quadrant)) ||
+      (status = metrics_filter(r, "tier", ltvd_an_tier_name, &f.tier)) ||
+      (status = metrics_filter(r, "phase", ltvd_an_phase_name, &f.phase)))
+    return status;
   PGresult *res = ltvd_db_customer_list(r->db, &f);
   if (res == NULL)
     return ltvd_reply_db_error(r);

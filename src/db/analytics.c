@@ -1,15 +1,846 @@
-/* One analytics run: load a snapshot, compute, publish (see ltvd/worker.h). (stub) */
+/* One analytics run (see ltvd/worker.h): load a snapshot in one REPEATABLE READ
+ * transaction with COPY ... TO STDOUT, compute (src/analytics/), render every document
+ * and publish them in one transaction, unless newer results are already published. */
 #include "ltvd/worker.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ltvd/analytics.h"
+#include "ltvd/clock.h"
+#include "ltvd/db.h"
+#include "ltvd/json_out.h"
+#include "ltvd/log.h"
+#include "ltvd/util.h"
+
+/* ---- errors ------------------------------------------------------------------- */
+
+struct run {
+  PGconn *c;
+  const struct ltvd_config *cfg;
+  struct ltvd_an_run_report *rep;
+  struct ltvd_an_snapshot snap;
+  int32_t *by_id;      /* customer id -> index, when ids are dense enough */
+  int64_t by_id_len;
+};
+
+static bool fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(struct run *run, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->rep->error, sizeof run->rep->error, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+static bool exec_ok(struct run *run, const char *sql)
+{
+  PGresult *res = PQexec(run->c, sql);
+  ExecStatusType st = PQresultStatus(res);
+  bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  if (!ok)
+    fail(run, "%s: %s", sql, PQerrorMessage(run->c));
+  PQclear(res);
+  return ok;
+}
+
+static PGresult *query(struct run *run, const char *sql, int n, const char *const *params)
+{
+  PGresult *res = PQexecParams(run->c, sql, n, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+    fail(run, "%.80s: %s", sql, PQerrorMessage(run->c));
+    PQclear(res);
+    return NULL;
+  }
+  return res;
+}
+
+/* ---- COPY binary rows ---------------------------------------------------------- */
+
+/* One field of a binary COPY row: len bytes at p, len < 0 for NULL. */
+struct field {
+  const unsigned char *p;
+  int32_t len;
+};
+
+#define MAX_FIELDS 12
+typedef bool (*row_fn)(struct run *run, const struct field *f);
+
+static uint32_t be32(const unsigned char *p)
+{
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static int64_t f_int(const struct field *f)
+{
+  if (f->len == 8)
+    return (int64_t) ((uint64_t) be32(f->p) << 32 | be32(f->p + 4));
+  if (f->len == 4)
+    return (int32_t) be32(f->p);
+  if (f->len == 2)
+    return (int16_t) (f->p[0] << 8 | f->p[1]);
+  return 0;
+}
+
+static double f_real(const struct field *f)
+{
+  uint64_t bits = (uint64_t) f_int(f);
+  double d;
+  memcpy(&d, &bits, sizeof d);
+  return f->len == 8 ? d : NAN;
+}
+
+/* PostgreSQL counts dates and timestamps from 2000-01-01. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_US INT64_C(946684800000000)
+#define US_PER_DAY INT64_C(86400000000)
+
+static int32_t f_day(const struct field *f)
+{
+  if (f->len != 4)
+    return LTVD_AN_NO_DAY;
+  int32_t d = (int32_t) f_int(f);
+  return d == INT32_MAX || d == INT32_MIN ? LTVD_AN_NO_DAY : d + PG_EPOCH_DAYS;
+}
+
+/* A timestamptz as microseconds since 1970-01-01T00:00:00Z. */
+static int64_t f_us(const struct field *f)
+{
+  return f_int(f) + PG_EPOCH_US;
+}
+
+static int32_t day_of_us(int64_t us)
+{
+  return (int32_t) (us >= 0 ? us / US_PER_DAY : -((-us - 1) / US_PER_DAY) - 1);
+}
+
+/* The text of a field into buf (NUL-terminated, cut at size - 1); NULL for SQL NULL. */
+static const char *f_text(const struct field *f, char *buf, size_t size)
+{
+  if (f->len < 0)
+    return NULL;
+  size_t n = (size_t) f->len < size - 1 ? (size_t) f->len : size - 1;
+  memcpy(buf, f->p, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Parses the rows of one CopyData message (the first also carries the header, the last
+ * the trailer); false on malformed data. */
+static bool parse_rows(struct run *run, const unsigned char *p, const unsigned char *end,
+                       bool *header_seen, int nfields, row_fn fn)
+{
+  static const unsigned char signature[11] = "PGCOPY\n\377\r\n";
+  if (!*header_seen) {
+    if (end - p < 19 || memcmp(p, signature, 11) != 0)
+      return fail(run, "COPY: not a binary COPY header");
+    p += 19 + be32(p + 15);
+    *header_seen = true;
+  }
+  while (end - p >= 2) {
+    int16_t n = (int16_t) (p[0] << 8 | p[1]);
+    p += 2;
+    if (n == -1)
+      return true; /* the trailer */
+    if (n != nfields)
+      return fail(run, "COPY: %d fields, expected %d", n, nfields);
+    struct field f[MAX_FIELDS];
+    for (int i = 0; i < n; i++) {
+      if (end - p < 4)
+        return fail(run, "COPY: truncated row");
+      f[i].len = (int32_t) be32(p);
+      f[i].p = p + 4;
+      p += 4 + (f[i].len > 0 ? f[i].len : 0);
+      if (p > end)
+        return fail(run, "COPY: truncated field");
+    }
+    if (!fn(run, f))
+      return false;
+  }
+  return true;
+}
+
+/* Runs sql, a COPY (...) TO STDOUT (FORMAT binary), handing each row to fn. */
+static bool copy_rows(struct run *run, const char *sql, int nfields, row_fn fn)
+{
+  PGresult *res = PQexec(run->c, sql);
+  if (PQresultStatus(res) != PGRES_COPY_OUT) {
+    fail(run, "%.80s: %s", sql, PQerrorMessage(run->c));
+    PQclear(res);
+    return false;
+  }
+  PQclear(res);
+  bool ok = true, header_seen = false;
+  char *buf;
+  int len;
+  while ((len = PQgetCopyData(run->c, &buf, 0)) > 0) {
+    if (ok)
+      ok = parse_rows(run, (const unsigned char *) buf, (const unsigned char *) buf + len,
+                      &header_seen, nfields, fn);
+    PQfreemem(buf);
+  }
+  if (len == -2)
+    ok = fail(run, "COPY: %s", PQerrorMessage(run->c));
+  while ((res = PQgetResult(run->c)) != NULL) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
+      ok = fail(run, "%.80s: %s", sql, PQerrorMessage(run->c));
+    PQclear(res);
+  }
+  return ok;
+}
+
+static int64_t to_i64(const char *s)
+{
+  return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static int32_t customer_of(struct run *run, int64_t id)
+{
+  if (run->by_id != NULL)
+    return id > 0 && id < run->by_id_len ? run->by_id[id] : LTVD_AN_NONE;
+  return ltvd_an_customer_index(&run->snap, id);
+}
+
+/* ---- loading ------------------------------------------------------------------- */
+
+#define KEY_BUF 256
+
+/* id, name, industry, acquisition_channel, employee_count */
+static bool customer_row(struct run *run, const struct field *f)
+{
+  char name[1024], industry[KEY_BUF], channel[KEY_BUF];
+  ltvd_an_add_customer(&run->snap, f_int(&f[0]), f_text(&f[1], name, sizeof name),
+                       f_text(&f[2], industry, sizeof industry),
+                       f_text(&f[3], channel, sizeof channel), f[4].len >= 0, f_int(&f[4]));
+  return true;
+}
+
+/* id, customer_id, pipeline, stage, product, recurring, amount, created_at, closed_at,
+ * expected_close_date, contract_end_date */
+static bool deal_row(struct run *run, const struct field *f)
+{
+  struct ltvd_an_snapshot *s = &run->snap;
+  int32_t c = customer_of(run, f_int(&f[1]));
+  if (c == LTVD_AN_NONE)
+    return true; /* an archived customer's */
+  char pipeline[KEY_BUF], stage[KEY_BUF], product[KEY_BUF];
+  int p = ltvd_an_pipeline_index(s, f_text(&f[2], pipeline, sizeof pipeline));
+  int st = ltvd_an_stage_index(s, p, f_text(&f[3], stage, sizeof stage));
+  if (st == LTVD_AN_NONE)
+    return fail(run, "deal %lld: unknown stage %s/%s", (long long) f_int(&f[0]), pipeline, stage);
+  struct ltvd_an_deal d = {
+      .id = f_int(&f[0]),
+      .customer = c,
+      .pipeline = p,
+      .stage = st,
+      .product = ltvd_an_product_index(s, f_text(&f[4], product, sizeof product)),
+      .recurring = f[5].len == 1 && f[5].p[0] != 0,
+      .amount = f_int(&f[6]),
+      .created_day = day_of_us(f_us(&f[7])),
+      .closed_day = f_day(&f[8]),
+      .expected_close_day = f_day(&f[9]),
+      .contract_end_day = f_day(&f[10]),
+  };
+  ltvd_an_add_deal(s, &d);
+  return true;
+}
+
+/* deal_id, pipeline, stage, entered_at, id. Rows whose deal is not loaded are dropped by
+ * finish; the stage is looked up in the entry's own pipeline, the deal's. */
+static bool history_row(struct run *run, const struct field *f)
+{
+  struct ltvd_an_snapshot *s = &run->snap;
+  char pipeline[KEY_BUF], stage[KEY_BUF];
+  int st = ltvd_an_stage_index(s, ltvd_an_pipeline_index(s, f_text(&f[1], pipeline, sizeof pipeline)),
+                               f_text(&f[2], stage, sizeof stage));
+  if (st == LTVD_AN_NONE)
+    return true;
+  ltvd_an_add_history_tie(s, f_int(&f[0]), st, (double) f_us(&f[3]) / (double) US_PER_DAY,
+                          f_int(&f[4]));
+  return true;
+}
+
+/* customer_id, product, month, mrr */
+static bool mrr_row(struct run *run, const struct field *f)
+{
+  int32_t c = customer_of(run, f_int(&f[0]));
+  if (c == LTVD_AN_NONE)
+    return true;
+  char product[KEY_BUF];
+  ltvd_an_add_mrr(&run->snap, c, ltvd_an_month_of(f_day(&f[2])),
+                  ltvd_an_product_index(&run->snap, f_text(&f[1], product, sizeof product)),
+                  f_int(&f[3]));
+  return true;
+}
+
+static int signal_type(const char *t)
+{
+  static const char *const names[LTVD_AN_SIGNAL_TYPES] = {
+      "email_open", "email_click", "web_visit", "meeting", "call",
+      "support_ticket", "usage", "feature_interest", "nps"};
+  for (int i = 0; t != NULL && i < LTVD_AN_SIGNAL_TYPES; i++)
+    if (strcmp(t, names[i]) == 0)
+      return i;
+  return LTVD_AN_NONE;
+}
+
+/* id, customer_id, type, occurred_at, product, value */
+static bool signal_row(struct run *run, const struct field *f)
+{
+  char type_text[KEY_BUF], product[KEY_BUF];
+  int32_t c = customer_of(run, f_int(&f[1]));
+  int type = signal_type(f_text(&f[2], type_text, sizeof type_text));
+  if (c == LTVD_AN_NONE || type == LTVD_AN_NONE)
+    return true;
+  int64_t us = f_us(&f[3]);
+  struct ltvd_an_signal sig = {
+      .id = f_int(&f[0]),
+      .type = (enum ltvd_an_signal_type) type,
+      .occurred_us = us,
+      .day = day_of_us(us),
+      .product = ltvd_an_product_index(&run->snap, f_text(&f[4], product, sizeof product)),
+      .has_value = f[5].len >= 0,
+      .value = f[5].len >= 0 ? f_real(&f[5]) : 0,
+  };
+  ltvd_an_add_signal(&run->snap, c, &sig);
+  return true;
+}
+
+static enum ltvd_an_kind pipeline_kind(const char *k)
+{
+  if (strcmp(k, "upsell") == 0)
+    return LTVD_AN_UPSELL;
+  if (strcmp(k, "cross_sell") == 0)
+    return LTVD_AN_CROSS_SELL;
+  if (strcmp(k, "renewal") == 0)
+    return LTVD_AN_RENEWAL;
+  return LTVD_AN_NEW_BUSINESS;
+}
+
+static enum ltvd_an_state stage_state(const char *s)
+{
+  return strcmp(s, "won") == 0 ? LTVD_AN_WON : strcmp(s, "lost") == 0 ? LTVD_AN_LOST : LTVD_AN_OPEN;
+}
+
+/* The catalogue, settings and data version: small, read with plain queries. */
+static bool load_catalogue(struct run *run)
+{
+  struct ltvd_an_snapshot *s = &run->snap;
+  PGresult *res = query(run, "SELECT (SELECT version FROM data_version), "
+                             "(SELECT data::text FROM settings)", 0, NULL);
+  if (res == NULL)
+    return false;
+  s->data_version = to_i64(PQgetvalue(res, 0, 0));
+  ltvd_an_settings_default(&s->settings);
+  json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+  if (doc != NULL)
+    ltvd_an_settings_from_json(&s->settings, doc);
+  json_decref(doc);
+  PQclear(res);
+
+  if ((res = query(run, "SELECT key FROM business_units ORDER BY key COLLATE \"C\"", 0,
+                   NULL)) == NULL)
+    return false;
+  for (int i = 0; i < PQntuples(res); i++)
+    ltvd_an_add_unit(s, PQgetvalue(res, i, 0));
+  PQclear(res);
+
+  if ((res = query(run, "SELECT key, business_unit, family, tier, monthly_price, gross_margin "
+                        "FROM products ORDER BY key COLLATE \"C\"", 0, NULL)) == NULL)
+    return false;
+  for (int i = 0; i < PQntuples(res); i++)
+    ltvd_an_add_product(s, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                        (int) to_i64(PQgetvalue(res, i, 3)), to_i64(PQgetvalue(res, i, 4)),
+                        PQgetisnull(res, i, 5) ? NAN : strtod(PQgetvalue(res, i, 5), NULL));
+  PQclear(res);
+
+  if ((res = query(run, "SELECT p.key, p.kind, p.seq, s.key, s.position, s.probability, s.state "
+                        "FROM pipelines p JOIN pipeline_stages s ON s.pipeline = p.key "
+                        "ORDER BY p.key COLLATE \"C\", s.position", 0, NULL)) == NULL)
+    return false;
+  int p = LTVD_AN_NONE;
+  for (int i = 0; i < PQntuples(res); i++) {
+    if (p == LTVD_AN_NONE || strcmp(s->pipelines[p].key, PQgetvalue(res, i, 0)) != 0)
+      p = ltvd_an_add_pipeline(s, PQgetvalue(res, i, 0), pipeline_kind(PQgetvalue(res, i, 1)),
+                               to_i64(PQgetvalue(res, i, 2)));
+    ltvd_an_add_stage(s, p, PQgetvalue(res, i, 3), (int) to_i64(PQgetvalue(res, i, 4)),
+                      strtod(PQgetvalue(res, i, 5), NULL), stage_state(PQgetvalue(res, i, 6)));
+  }
+  PQclear(res);
+  return true;
+}
+
+static void index_customers(struct run *run)
+{
+  const struct ltvd_an_snapshot *s = &run->snap;
+  int64_t max = s->n_customers ? s->customers[s->n_customers - 1].id : 0;
+  if (max > 4 * (int64_t) s->n_customers + 1000000)
+    return; /* sparse ids: binary search */
+  run->by_id_len = max + 1;
+  run->by_id = malloc((size_t) run->by_id_len * sizeof *run->by_id);
+  if (run->by_id == NULL)
+    abort();
+  for (int64_t i = 0; i < run->by_id_len; i++)
+    run->by_id[i] = LTVD_AN_NONE;
+  for (size_t i = 0; i < s->n_customers; i++)
+    run->by_id[s->customers[i].id] = (int32_t) i;
+}
+
+static bool load(struct run *run)
+{
+  struct ltvd_an_snapshot *s = &run->snap;
+  char today[11], sql[1024];
+  ltvd_clock_today(today);
+  s->minor_per_major = ltvd_currency_minor_per_major(run->cfg->currency);
+  if (!ltvd_an_parse_day(today, &s->today))
+    return fail(run, "today %s is not a date", today);
+
+  if (!exec_ok(run, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+    return false;
+  bool ok = load_catalogue(run) &&
+            copy_rows(run, "COPY (SELECT id, name, industry, acquisition_channel, "
+                           "employee_count FROM customers WHERE archived_at IS NULL "
+                           "ORDER BY id) TO STDOUT (FORMAT binary)", 5, customer_row);
+  if (ok)
+    index_customers(run);
+  /* T is a validated date: quoting it into COPY (which takes no parameters) is safe */
+  snprintf(sql, sizeof sql,
+           "COPY (SELECT id, customer_id, pipeline, stage, product, revenue_type = 'recurring', "
+           "amount, created_at, closed_at, expected_close_date, contract_end_date FROM deals "
+           "WHERE closed_at IS NULL OR closed_at <= '%s') TO STDOUT (FORMAT binary)", today);
+  ok = ok && copy_rows(run, sql, 11, deal_row);
+  ok = ok && copy_rows(run, "COPY (SELECT deal_id, pipeline, stage, entered_at, id "
+                            "FROM deal_stage_history) TO STDOUT (FORMAT binary)", 5, history_row);
+  snprintf(sql, sizeof sql,
+           "COPY (SELECT customer_id, product, month, mrr FROM mrr_lines "
+           "WHERE month <= date_trunc('month', '%s'::date)::date) TO STDOUT (FORMAT binary)", today);
+  ok = ok && copy_rows(run, sql, 4, mrr_row);
+  snprintf(sql, sizeof sql,
+           "COPY (SELECT id, customer_id, type, occurred_at, product, value "
+           "FROM signals WHERE customer_id IS NOT NULL "
+           "AND occurred_at < ('%s'::date + 1)::timestamp AT TIME ZONE 'UTC' "
+           "AND (type = 'nps' OR occurred_at >= ('%s'::date - 89)::timestamp AT TIME ZONE 'UTC')) "
+           "TO STDOUT (FORMAT binary)", today, today);
+  ok = ok && copy_rows(run, sql, 6, signal_row);
+  ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  if (ok)
+    ltvd_an_snapshot_finish(s);
+  return ok;
+}
+
+/* ---- publishing ---------------------------------------------------------------- */
+
+/* A growing buffer of COPY text rows. */
+struct rows {
+  char *p;
+  size_t len, cap;
+};
+
+static void rows_put(struct rows *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    if (b->p == NULL)
+      abort();
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+/* A field, escaped for COPY text; NULL writes \N. */
+static void rows_field(struct rows *b, const char *s, bool last)
+{
+  if (s == NULL) {
+    rows_put(b, "\\N", 2);
+  } else {
+    const char *run = s;
+    for (; *s; s++) {
+      const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
+                      : *s == '\r' ? "\\r" : NULL;
+      if (esc == NULL)
+        continue;
+      rows_put(b, run, (size_t) (s - run));
+      rows_put(b, esc, 2);
+      run = s + 1;
+    }
+    rows_put(b, run, (size_t) (s - run));
+  }
+  rows_put(b, last ? "\n" : "\t", 1);
+}
+
+static void rows_json(struct rows *b, json_t *v, bool last)
+{
+  char *text = ltvd_json_dumps(v);
+  rows_field(b, text, last);
+  free(text);
+  json_decref(v);
+}
+
+static bool copy_in(struct run *run, const char *sql, struct rows *b)
+{
+  bool ok = ltvd_db_copy_begin(run->c, sql);
+  for (size_t off = 0; ok && off < b->len; off += 1 << 20) {
+    size_t n = b->len - off < (1u << 20) ? b->len - off : 1u << 20;
+    ok = ltvd_db_copy_put(run->c, b->p + off, n);
+  }
+  ok = ltvd_db_copy_end(run->c, ok) && ok;
+  if (!ok)
+    fail(run, "%.60s: %s", sql, ltvd_db_last_message());
+  return ok;
+}
+
+/* {"as_of", "currency", ...members of doc} as one response body. */
+static json_t *response(const json_t *as_of, const char *currency, json_t *doc)
+{
+  json_t *o = json_object();
+  json_object_set(o, "as_of", (json_t *) as_of);
+  if (currency != NULL)
+    json_object_set_new(o, "currency", json_string(currency));
+  const char *k;
+  json_t *v;
+  json_object_foreach(doc, k, v)
+    json_object_set(o, k, v);
+  json_decref(doc);
+  return o;
+}
+
+static void doc_row(struct rows *b, const char *name, json_t *body)
+{
+  rows_field(b, name, false);
+  rows_json(b, body, true);
+}
+
+static json_t *ltv_by(int a, int b)
+{
+  json_t *by = json_array();
+  json_array_append_new(by, json_string(ltvd_an_axis_name(a)));
+  if (b != LTVD_AN_NONE)
+    json_array_append_new(by, json_string(ltvd_an_axis_name(b)));
+  return by;
+}
+
+static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
+                        const char *cur, struct rows *docs)
+{
+  doc_row(docs, "as_of", json_deep_copy(as_of));
+  for (int a = 0; a < LTVD_AN_AXES; a++)
+    for (int b = LTVD_AN_NONE; b < LTVD_AN_AXES; b++) {
+      if (a == b)
+        continue;
+      char name[80];
+      snprintf(name, sizeof name, "ltv:%s%s%s", ltvd_an_axis_name(a), b < 0 ? "" : ",",
+               b < 0 ? "" : ltvd_an_axis_name(b));
+      json_t *doc = json_pack("{s:o, s:o}", "by", ltv_by(a, b), "results",
+                              ltvd_an_ltv_rows(res, a, b));
+      doc_row(docs, name, response(as_of, cur, doc));
+    }
+  doc_row(docs, "tiers", response(as_of, cur, ltvd_an_tiers_doc(res)));
+  doc_row(docs, "quadrants", response(as_of, cur, ltvd_an_quadrants_doc(res)));
+  doc_row(docs, "lifecycle", response(as_of, NULL, ltvd_an_lifecycle_doc(res)));
+  doc_row(docs, "cohorts",
+          response(as_of, cur, json_pack("{s:o}", "results", ltvd_an_cohorts_rows(res))));
+  doc_row(docs, "pipelines",
+          response(as_of, cur, json_pack("{s:o}", "results", ltvd_an_pipelines_rows(res))));
+  doc_row(docs, "mrr_summary", response(as_of, cur, ltvd_an_mrr_summary(res)));
+  doc_row(docs, "clv_model", response(as_of, NULL, ltvd_an_clv_model_doc(res)));
+}
+
+/* The series rows: this month's single-axis LTV rows, and every month's movements. */
+static void render_series(const struct ltvd_an_results *res, struct rows *series)
+{
+  char month[11];
+  ltvd_an_format_day(ltvd_an_month_first(res->snap->month), month);
+  char month_text[8];
+  ltvd_an_format_month(res->snap->month, month_text);
+  for (int a = 0; a < LTVD_AN_AXES; a++) {
+    json_t *rows = ltvd_an_ltv_rows(res, a, LTVD_AN_NONE);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+      char pos[24];
+      snprintf(pos, sizeof pos, "%zu", i);
+      json_t *r = json_pack("{s:s}", "month", month_text);
+      json_object_update(r, row);
+      rows_field(series, "ltv", false);
+      rows_field(series, ltvd_an_axis_name(a), false);
+      rows_field(series, month, false);
+      rows_field(series, pos, false);
+      rows_json(series, r, true);
+    }
+    json_decref(rows);
+  }
+  json_t *moves = ltvd_an_movements_rows(res);
+  size_t i;
+  json_t *row;
+  json_array_foreach(moves, i, row) {
+    const char *m = json_string_value(json_object_get(row, "month"));
+    char first[11];
+    snprintf(first, sizeof first, "%.7s-01", m ? m : "0000-00");
+    rows_field(series, "mrr_movements", false);
+    rows_field(series, "", false);
+    rows_field(series, first, false);
+    rows_field(series, "0", false);
+    rows_json(series, json_incref(row), true);
+  }
+  json_decref(moves);
+}
+
+/* One customer_metrics row of the COPY text: its customer, where it lies, its hash. */
+struct crow {
+  int64_t id;
+  size_t off, len;
+  uint64_t hash;
+};
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char) p[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+/* Every customer's row into b, described in out (n_customers entries, by id). */
+static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out)
+{
+  const struct ltvd_an_snapshot *s = res->snap;
+  for (size_t i = 0; i < s->n_customers; i++) {
+    const struct ltvd_an_cmetrics *m = &res->c[i];
+    char id[24], rtd[24], pot[32];
+    size_t start = b->len;
+    snprintf(id, sizeof id, "%" PRId64, s->customers[i].id);
+    snprintf(rtd, sizeof rtd, "%" PRId64, m->revenue_to_date);
+    if (!isnan(m->potential))
+      ltvd_json_real(m->potential, pot);
+    rows_field(b, id, false);
+    rows_field(b, rtd, false);
+    rows_field(b, ltvd_an_tier_name(m->tier), false);
+    rows_field(b, ltvd_an_quadrant_name(m->quadrant), false);
+    rows_field(b, ltvd_an_phase_name(m->phase), false);
+    rows_field(b, isnan(m->potential) ? NULL : pot, false);
+    rows_json(b, ltvd_an_customer_metrics(res, i), true);
+    out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
+                           .hash = fnv1a(b->p + start, b->len - start)};
+  }
+}
+
+/* What this process last published into customer_metrics (each row's hash, by customer
+ * id), and which published state that was: while analytics_state still names it, the
+ * next run rewrites only the rows that changed. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+struct published {
+  bool valid;
+  int64_t version;
+  int32_t today;
+  size_t n;
+  struct crow *rows; /* off/len unused */
+};
+static struct published published;
+
+/* The rows to write (into *write) and the ids to delete first (as a PostgreSQL array
+ * literal into *ids) when only the changes since the published state go out. */
+static void customer_changes(const struct crow *rows, size_t n, const struct rows *all,
+                             struct rows *write, struct rows *ids)
+{
+  size_t j = 0;
+  rows_put(ids, "{", 1);
+  bool first = true;
+  for (size_t i = 0; i <= n; i++) {
+    /* published rows with a lower id than this one are gone */
+    while (j < published.n && (i == n || published.rows[j].id < rows[i].id)) {
+      char id[32];
+      int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", published.rows[j++].id);
+      rows_put(ids, id, (size_t) k);
+      first = false;
+    }
+    if (i == n)
+      break;
+    bool same = j < published.n && published.rows[j].id == rows[i].id &&
+                published.rows[j].hash == rows[i].hash;
+    if (j < published.n && published.rows[j].id == rows[i].id)
+      j++;
+    if (same)
+      continue;
+    char id[32];
+    int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", rows[i].id);
+    rows_put(ids, id, (size_t) k);
+    first = false;
+    rows_put(write, all->p + rows[i].off, rows[i].len);
+  }
+  rows_put(ids, "}", 2); /* with the NUL */
+}
+
+/* Replaces customer_metrics: only the changed rows when this process published the state
+ * the table holds (version, today as analytics_state says), else all of them. */
+static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all,
+                              int64_t db_version, int32_t db_today)
+{
+  static const char copy_sql[] = "COPY customer_metrics (customer_id, revenue_to_date, tier, "
+                                 "quadrant, phase, potential, body) FROM STDIN";
+  size_t n = run->snap.n_customers;
+  if (!(published.valid && published.version == db_version && published.today == db_today))
+    return exec_ok(run, "DELETE FROM customer_metrics") && copy_in(run, copy_sql, all);
+  struct rows write = {0}, ids = {0};
+  customer_changes(rows, n, all, &write, &ids);
+  const char *params[] = {ids.p};
+  PGresult *r = query(run, "DELETE FROM customer_metrics WHERE customer_id = ANY($1::bigint[])",
+                      1, params);
+  bool ok = r != NULL && (write.len == 0 || copy_in(run, copy_sql, &write));
+  PQclear(r);
+  free(write.p);
+  free(ids.p);
+  return ok;
+}
+
+/* Publishes in one transaction; *skipped when newer results are published. */
+static bool publish(struct run *run, const struct ltvd_an_results *res, bool *skipped)
+{
+  const struct ltvd_an_snapshot *s = &run->snap;
+  char today[11], month[11], version[24], computed_at[32];
+  ltvd_an_format_day(s->today, today);
+  ltvd_an_format_day(ltvd_an_month_first(s->month), month);
+  snprintf(version, sizeof version, "%" PRId64, s->data_version);
+  ltvd_clock_timestamp(computed_at);
+
+  struct ltvd_an_as_of a = {.data_version = s->data_version, .currency = run->cfg->currency};
+  memcpy(a.computed_at, computed_at, sizeof a.computed_at);
+  json_t *as_of = ltvd_an_as_of_json(&a, s);
+  struct rows docs = {0}, series = {0}, customers = {0};
+  struct crow *crows = calloc(s->n_customers + 1, sizeof *crows);
+  if (crows == NULL)
+    abort();
+  render_docs(res, as_of, run->cfg->currency, &docs);
+  render_series(res, &series);
+  render_customers(res, &customers, crows);
+  json_decref(as_of);
+
+  pthread_mutex_lock(&published_lock);
+  *skipped = false;
+  bool ok = exec_ok(run, "BEGIN");
+  PGresult *r = NULL;
+  int64_t db_version = -1;
+  int32_t db_today = LTVD_AN_NO_DAY;
+  if (ok) {
+    const char *params[] = {version, today};
+    r = query(run, "SELECT computed_version IS NOT NULL AND (computed_version > $1::bigint "
+                   "OR (computed_version = $1::bigint AND today > $2::date)), "
+                   "coalesce(computed_version, -1), coalesce(today::text, '') "
+                   "FROM analytics_state FOR UPDATE", 2, params);
+    ok = r != NULL;
+    *skipped = ok && PQgetvalue(r, 0, 0)[0] == 't';
+    if (ok) {
+      db_version = to_i64(PQgetvalue(r, 0, 1));
+      if (!ltvd_an_parse_day(PQgetvalue(r, 0, 2), &db_today))
+        db_today = LTVD_AN_NO_DAY;
+    }
+    PQclear(r);
+  }
+  if (ok && !*skipped) {
+    const char *params[] = {version, today, month, computed_at};
+    const char *month_param[] = {month};
+    ok = publish_customers(run, crows, &customers, db_version, db_today) &&
+         exec_ok(run, "DELETE FROM analytics_docs") &&
+         copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs) &&
+         (r = query(run, "DELETE FROM analytics_series WHERE kind = 'mrr_movements' "
+                         "OR (kind = 'ltv' AND month = $1::date)", 1, month_param)) != NULL &&
+         (PQclear(r), copy_in(run, "COPY analytics_series (kind, key, month, pos, body) "
+                                   "FROM STDIN", &series)) &&
+         (r = query(run, "UPDATE analytics_state SET computed_version = $1, today = $2, "
+                         "month = $3, computed_at = $4", 4, params)) != NULL;
+    PQclear(r);
+    ok = ok && exec_ok(run, "NOTIFY ltvd_analytics");
+  }
+  ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
+  if (ok && !*skipped) { /* keep what is now published */
+    free(published.rows);
+    published = (struct published){.valid = true, .version = s->data_version,
+                                     .today = s->today, .n = s->n_customers, .rows = crows};
+    crows = NULL;
+  } else if (!ok) {
+    published.valid = false;
+  }
+  pthread_mutex_unlock(&published_lock);
+  free(crows);
+  free(docs.p);
+  free(series.p);
+  free(customers.p);
+  return ok;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+static int64_t record_start(struct run *run)
+{
+  char host[256] = "", who[300], ts[32];
+  gethostname(host, sizeof host - 1);
+  snprintf(who, sizeof who, "%s:%ld", host, (long) getpid());
+  ltvd_clock_timestamp(ts);
+  const char *params[] = {ts, who};
+  PGresult *r = query(run, "INSERT INTO analytics_runs (started_at, status, host) "
+                           "VALUES ($1, 'running', $2) RETURNING id", 2, params);
+  int64_t id = r ? to_i64(PQgetvalue(r, 0, 0)) : 0;
+  PQclear(r);
+  return id;
+}
+
+static void record_end(struct run *run, int64_t id, const char *status)
+{
+  char sid[24], ms[32], version[24], ts[32];
+  snprintf(sid, sizeof sid, "%" PRId64, id);
+  snprintf(ms, sizeof ms, "%.3f", run->rep->total_ms);
+  snprintf(version, sizeof version, "%" PRId64, run->rep->data_version);
+  ltvd_clock_timestamp(ts);
+  const char *params[] = {sid, ts, ms, version, status,
+                          run->rep->error[0] ? run->rep->error : NULL};
+  char saved[sizeof run->rep->error];
+  memcpy(saved, run->rep->error, sizeof saved);
+  PGresult *r = query(run, "WITH done AS (UPDATE analytics_runs SET finished_at = $2, "
+                           "duration_ms = $3, data_version = $4, status = $5, error = $6 "
+                           "WHERE id = $1) DELETE FROM analytics_runs "
+                           "WHERE id < $1::bigint - 200", 6, params);
+  PQclear(r);
+  memcpy(run->rep->error, saved, sizeof saved); /* the run's error, not the record's */
+}
 
 enum ltvd_an_run_status ltvd_an_run(PGconn *c, const struct ltvd_config *cfg,
                                     struct ltvd_an_run_report *rep)
 {
-  (void) c, (void) cfg;
+  struct run run = {.c = c, .cfg = cfg, .rep = rep};
+  struct ltvd_an_results res = {0};
+  bool skipped = false;
   memset(rep, 0, sizeof *rep);
-  rep->status = LTVD_AN_RUN_FAILED;
-  snprintf(rep->error, sizeof rep->error, "not implemented yet");
+
+  double t0 = ltvd_monotonic();
+  int64_t id = record_start(&run);
+  bool ok = id > 0 && load(&run);
+  double t1 = ltvd_monotonic();
+  if (ok)
+    ltvd_an_compute(&run.snap, &res);
+  double t2 = ltvd_monotonic();
+  ok = ok && publish(&run, &res, &skipped);
+  double t3 = ltvd_monotonic();
+
+  rep->data_version = run.snap.data_version;
+  rep->load_ms = (t1 - t0) * 1000;
+  rep->compute_ms = (t2 - t1) * 1000;
+  rep->publish_ms = (t3 - t2) * 1000;
+  rep->total_ms = (t3 - t0) * 1000;
+  rep->status = !ok ? LTVD_AN_RUN_FAILED : skipped ? LTVD_AN_RUN_SKIPPED : LTVD_AN_RUN_PUBLISHED;
+  if (!ok && PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
+    PQclear(PQexec(c, "ROLLBACK"));
+  if (id > 0)
+    record_end(&run, id, !ok ? "failed" : skipped ? "skipped" : "ok");
+  ltvd_an_results_free(&res);
+  ltvd_an_snapshot_free(&run.snap);
+  free(run.by_id);
   return rep->status;
 }

@@ -28,6 +28,8 @@ static const struct ltvd_stmt *const statement_sets[] = {
     ltvd_db_signals_stmts,
     ltvd_db_timeline_stmts,
     ltvd_db_hook_sources_stmts,
+    ltvd_db_analytics_runs_stmts,
+    ltvd_db_analytics_read_stmts,
 };
 
 struct thread_conn {

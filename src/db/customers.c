@@ -11,10 +11,11 @@
 #define COLUMNS                                                                         \
   "id, external_id, name, industry, employee_count, annual_revenue, "                  \
   "acquisition_channel, country, properties::text, ltvd_ts(created_at), "              \
-  "ltvd_ts(updated_at), version"
+  "ltvd_ts(updated_at), version, "                                                     \
+  "(SELECT m.body FROM customer_metrics m WHERE m.customer_id = id)"
 
 enum { C_ID, C_EXTERNAL_ID, C_NAME, C_INDUSTRY, C_EMPLOYEES, C_REVENUE, C_CHANNEL,
-       C_COUNTRY, C_PROPERTIES, C_CREATED, C_UPDATED, C_VERSION, C_INSERTED };
+       C_COUNTRY, C_PROPERTIES, C_CREATED, C_UPDATED, C_VERSION, C_METRICS, C_INSERTED };
 
 /* The writable fields in the order of the statements' parameters. */
 static const char *const writable[] = {"external_id", "name", "industry", "employee_count",
@@ -40,6 +41,10 @@ const struct ltvd_stmt ltvd_db_customer_stmts[] = {
      "AND ($6::text IS NULL OR acquisition_channel = $6) "
      "AND ($7::text IS NULL OR country = $7) "
      "AND ($8::text IS NULL OR lower(name) LIKE lower($8) || '%') "
+     "AND (($10::text IS NULL AND $11::text IS NULL AND $12::text IS NULL) OR EXISTS ("
+     "SELECT 1 FROM customer_metrics m WHERE m.customer_id = customers.id "
+     "AND ($10 IS NULL OR m.quadrant = $10) AND ($11 IS NULL OR m.tier = $11) "
+     "AND ($12 IS NULL OR m.phase = $12))) "
      "ORDER BY id LIMIT $9"},
     {"customer_insert",
      "INSERT INTO customers (external_id, name, industry, employee_count, annual_revenue, "
@@ -116,7 +121,10 @@ json_t *ltvd_db_customer_json(const PGresult *res, int row, const char *currency
   json_object_set(o, "acquisition_channel", json_object_get(rec, "acquisition_channel"));
   json_object_set(o, "country", json_object_get(rec, "country"));
   json_object_set(o, "properties", json_object_get(rec, "properties"));
-  json_object_set_new(o, "metrics", json_null());
+  /* the worker's latest metrics (null until a run has covered this customer) */
+  json_t *metrics = PQgetisnull(res, row, C_METRICS)
+                        ? NULL : json_loads(PQgetvalue(res, row, C_METRICS), 0, NULL);
+  json_object_set_new(o, "metrics", metrics ? metrics : json_null());
   json_object_set_new(o, "created_at", ltvd_db_text_or_null(res, row, C_CREATED));
   json_object_set_new(o, "updated_at", ltvd_db_text_or_null(res, row, C_UPDATED));
   json_object_set_new(o, "version", json_integer(ltvd_db_customer_version(res, row)));
@@ -217,7 +225,7 @@ PGresult *ltvd_db_customer_archive(PGconn *c, int64_t id)
 PGresult *ltvd_db_customer_list(PGconn *c, const struct ltvd_customer_filter *f)
 {
   char after[24], lo[24], hi[24], limit[16], prefix[1024];
-  const char *values[9];
+  const char *values[12];
 
   snprintf(after, sizeof after, "%lld", (long long) f->after);
   snprintf(lo, sizeof lo, "%lld", (long long) f->band_lo);
@@ -241,7 +249,10 @@ PGresult *ltvd_db_customer_list(PGconn *c, const struct ltvd_customer_filter *f)
   values[6] = f->country;
   values[7] = f->name_prefix ? prefix : NULL;
   values[8] = limit;
-  return ltvd_db_run(c, "customer_list", 9, values);
+  values[9] = f->quadrant;
+  values[10] = f->tier;
+  values[11] = f->phase;
+  return ltvd_db_run(c, "customer_list", 12, values);
 }
 
 static int64_t first_id(PGresult *res)

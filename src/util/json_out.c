@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* When some form of at most 15 digits reads back as d, "%.15g" prints it (rounding d to
+ * 15 digits gives that form padded with zeros, which %g strips), so only 15, 16 and 17
+ * digits need trying. */
 void ltvd_json_real(double d, char out[32])
 {
-  for (int precision = 1; precision <= 17; precision++) {
+  for (int precision = 15; precision <= 17; precision++) {
     snprintf(out, 32, "%.*g", precision, d);
     if (strtod(out, NULL) == d)
       break;
@@ -18,25 +21,25 @@ void ltvd_json_real(double d, char out[32])
 
 static void put_string(FILE *f, const char *s, size_t len)
 {
-  fputc('"', f);
+  putc_unlocked('"', f);
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char) s[i];
     switch (c) {
-    case '"': fputs("\\\"", f); break;
-    case '\\': fputs("\\\\", f); break;
-    case '\b': fputs("\\b", f); break;
-    case '\f': fputs("\\f", f); break;
-    case '\n': fputs("\\n", f); break;
-    case '\r': fputs("\\r", f); break;
-    case '\t': fputs("\\t", f); break;
+    case '"': fputs_unlocked("\\\"", f); break;
+    case '\\': fputs_unlocked("\\\\", f); break;
+    case '\b': fputs_unlocked("\\b", f); break;
+    case '\f': fputs_unlocked("\\f", f); break;
+    case '\n': fputs_unlocked("\\n", f); break;
+    case '\r': fputs_unlocked("\\r", f); break;
+    case '\t': fputs_unlocked("\\t", f); break;
     default:
       if (c < 0x20)
         fprintf(f, "\\u%04x", c);
       else
-        fputc(c, f);
+        putc_unlocked(c, f);
     }
   }
-  fputc('"', f);
+  putc_unlocked('"', f);
 }
 
 static void put_value(FILE *f, const json_t *v)
@@ -49,25 +52,25 @@ static void put_value(FILE *f, const json_t *v)
 
   switch (json_typeof(v)) {
   case JSON_OBJECT:
-    fputc('{', f);
+    putc_unlocked('{', f);
     json_object_foreach((json_t *) v, key, child) {
       if (!first)
-        fputc(',', f);
+        putc_unlocked(',', f);
       first = false;
       put_string(f, key, strlen(key));
-      fputc(':', f);
+      putc_unlocked(':', f);
       put_value(f, child);
     }
-    fputc('}', f);
+    putc_unlocked('}', f);
     break;
   case JSON_ARRAY:
-    fputc('[', f);
+    putc_unlocked('[', f);
     json_array_foreach(v, i, child) {
       if (i > 0)
-        fputc(',', f);
+        putc_unlocked(',', f);
       put_value(f, child);
     }
-    fputc(']', f);
+    putc_unlocked(']', f);
     break;
   case JSON_STRING:
     put_string(f, json_string_value(v), json_string_length(v));
@@ -77,16 +80,16 @@ static void put_value(FILE *f, const json_t *v)
     break;
   case JSON_REAL:
     ltvd_json_real(json_real_value(v), number);
-    fputs(number, f);
+    fputs_unlocked(number, f);
     break;
   case JSON_TRUE:
-    fputs("true", f);
+    fputs_unlocked("true", f);
     break;
   case JSON_FALSE:
-    fputs("false", f);
+    fputs_unlocked("false", f);
     break;
   default:
-    fputs("null", f);
+    fputs_unlocked("null", f);
   }
 }
 
@@ -98,7 +101,9 @@ char *ltvd_json_dumps(const json_t *v)
 
   if (f == NULL)
     abort();
+  flockfile(f); /* the stream is ours alone: write without a lock per character */
   put_value(f, v);
+  funlockfile(f);
   if (fclose(f) != 0 || text == NULL)
     abort();
   return text;

@@ -153,3 +153,16 @@ char *ltvd_strdup_printf(const char *fmt, ...)
   va_end(ap);
   return s;
 }
+
+double ltvd_currency_minor_per_major(const char *code)
+{
+  static const char zero[] = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+  static const char three[] = "BHD IQD JOD KWD LYD OMR TND";
+  if (code == NULL || strlen(code) != 3)
+    return 100;
+  if (strstr(zero, code) != NULL)
+    return 1;
+  if (strstr(three, code) != NULL)
+    return 1000;
+  return 100;
+}

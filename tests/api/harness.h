@@ -87,7 +87,8 @@ long long harness_sql_int(harness_db *db, const char *sql);
 void harness_sql_exec(harness_db *db, const char *sql);
 /* A connection of the test's own (the caller closes it with PQfinish). */
 PGconn *harness_db_connect(const harness_db *db);
-/* One md5 over every row of every table of the public schema. */
+/* One md5 over every row of every table of the public schema but the analytics
+ * worker's results and runs (which it rewrites on its own). */
 char *harness_db_digest(harness_db *db);
 
 /* Server ----------------------------------------------------------------------------- */
@@ -102,6 +103,8 @@ harness_server *harness_server_start_args(harness_db *db, const char *const *env
 bool harness_server_stop(harness_server *s);
 /* The same, as a test assertion. */
 void harness_server_stop_ok(harness_server *s);
+/* SIGKILL (no drain, no clean-up: a crash), then reaps it.  Frees s. */
+void harness_server_kill(harness_server *s);
 pid_t harness_server_pid(const harness_server *s);
 int harness_server_port(const harness_server *s);
 const char *harness_server_log(const harness_server *s);
