@@ -19,13 +19,15 @@
 --   * customer g has external_id 'crm-<g>' iff g % 10 < 7;
 --   * customer g is created T - 6 years + (g - 1) / n of 2,160 days (+ < 30 min), so
 --     ids follow creation and the newest customer is a month old;
---   * deal d (ids exactly 1..:deals) belongs to customer 1 + hash % :n, so a customer
---     has :deals / :n deals on average (10 at SPEC scale); deals of archived customers
---     exist, as in real data; one deal in 4 has external_id 'bench-deal-<d>';
+--   * deal d (ids exactly 1..:deals) belongs to one of two customers 1 + hash % :n,
+--     the likelier buyer of the two (gen_common.sql's profile), so a customer has
+--     :deals / :n deals on average (10 at SPEC scale, 1 to about 40); deals of archived
+--     customers exist, as in real data; one deal in 4 has external_id 'bench-deal-<d>';
 --   * deals are in the four seeded pipelines: open 1 in 5 (created in the 240 days
---     before T), won 3 in 10, lost 1 in 2 (closed_at in the 4 years up to T, none
---     after T, never before the customer's creation); the 12 in 100 customers that are
---     prospects (gen_common.sql) have no won deal;
+--     before T); of the closed ones (closed_at in the 4 years up to T, none after T,
+--     never before the customer's creation) each customer wins its own share, nothing
+--     after it stopped buying and nothing at all when it is one of the 12 in 100
+--     prospects (gen_common.sql): about 21 in 100 deals won, 59 lost;
 --   * every deal has 1 to 5 deal_stage_history rows: the open stages it went through
 --     in pipeline order, then its current stage; dates non-decreasing from created_at;
 --     a closed deal's last entry at noon UTC on closed_at, an open deal's at updated_at;
@@ -233,16 +235,18 @@ COMMIT;
 -- deals and deal_stage_history
 -- ---------------------------------------------------------------------------------
 -- A deal's pipeline: new_business 5 in 10, upsell 2, cross_sell 1, renewal 2.  Its state:
--- open 1 in 5, in a funnel (of 4 open stages the first holds 7 in 16, then 5, 3, 1),
--- won 3 in 10 (lost instead for a prospect), lost 1 in 2.  A closed deal closes on a day
--- of the 4 years up to T (not before the day after its customer's creation), created 1
--- to 120 days earlier (not before its customer); an open one was created in the 240
--- days before T.  Product: none for 1 in 16, else a one-time family's (consulting,
--- training) for 3 in 10, else one of the customer's subscription families; tier 1 for 6
--- in 10, 2 for 3, 3 for 1 (at most the family's highest).  A deal of a subscription
--- product is recurring for 1 in 2: amount 12 x price x 1..20 seats, mrr amount / 12, and
--- when won a contract ending 1 or 2 years after closed_at (so some end within 90 days
--- after T).  Others: one_time, $300 to about $25,000, skewed to the small.
+-- open 1 in 5, in a funnel (of 4 open stages the first holds 7 in 16, then 5, 3, 1);
+-- else won with its customer's probability buy64 / 64 unless that customer is a
+-- prospect or stopped buying before (bench_alive_until), else lost.  A closed deal
+-- closes on a day of the 4 years up to T (not before the day after its customer's
+-- creation), created 1 to 120 days earlier (not before its customer); an open one was
+-- created in the 240 days before T.  Product: none for 1 in 16, else a one-time
+-- family's (consulting, training) for 3 in 10, else one of the customer's subscription
+-- families; tier 1 for 6 in 10, 2 for 3, 3 for 1 (at most the family's highest).  A
+-- deal of a subscription product is recurring for 1 in 2: amount 12 x price x 1..20
+-- seats, mrr amount / 12, and when won a contract ending 1 or 2 years after closed_at
+-- (so some end within 90 days after T).  Others: one_time, $300 to about $25,000,
+-- skewed to the small, times the customer's spend factor.
 --
 -- Stage history: an open deal went through the open stages up to its own, one entry
 -- each; a won one through the first k of the pipeline's n open stages, k = n - 2..n
@@ -297,7 +301,9 @@ GROUP BY pipeline;
 CREATE TEMPORARY TABLE bench_offer_now ON COMMIT DROP AS SELECT * FROM bench_offer;
 
 CREATE TEMPORARY TABLE bench_cust ON COMMIT DROP AS
-SELECT c.id, c.created_at, p.prospect, p.f0, p.step, p.families
+SELECT c.id, c.created_at, p.prospect, p.f0, p.step, p.families, p.buy64, p.spend,
+       pg_temp.bench_alive_until(c.created_at, p.buy64, p.dropout_after, :'today'::date)
+           AS alive_until
 FROM customers c JOIN pg_temp.bench_profile(:n) AS p ON p.id = c.id;
 
 -- Statistics, so that the deals are joined to these small tables by hashing the small
@@ -341,47 +347,59 @@ FROM (SELECT b.*,
              b.sub AND b.recurring_wish AND o.keys IS NOT NULL AS recurring,
              CASE WHEN b.sub AND b.recurring_wish AND o.keys IS NOT NULL
                   THEN 12 * o.prices[1 + b.variant % cardinality(o.keys)] * b.seats
-                  ELSE 100 * (300 + b.x * b.x / 40) END AS amount
+                  ELSE round(100 * (300 + b.x * b.x / 40) * b.spend)::bigint
+             END AS amount
       FROM (SELECT a.*,
-                   CASE WHEN a.state = 'open' THEN NULL
-                        ELSE a.closed_from
-                             + (a.closed_pick % (:'today'::date - a.closed_from + 1))::int
-                   END AS closed,
-                   greatest(a.cust_created + interval '1 hour',
-                            :'today'::date - interval '240 days') AS open_from
-            FROM (SELECT h.g AS id,
-                         c.id AS customer_id,
-                         c.created_at AS cust_created,
-                         CASE WHEN h.h2 % 10 < 5 THEN 'new_business'
-                              WHEN h.h2 % 10 < 7 THEN 'upsell'
-                              WHEN h.h2 % 10 < 8 THEN 'cross_sell'
-                              ELSE 'renewal' END AS pipeline,
-                         CASE WHEN (h.h2 >> 4) % 20 < 4 THEN 'open'
-                              WHEN (h.h2 >> 4) % 20 < 10 AND NOT c.prospect THEN 'won'
-                              ELSE 'lost' END AS state,
-                         (h.h2 >> 9) % 4096 AS stage_pick,
-                         CASE WHEN (h.h3 >> 4) % 16 = 0 THEN NULL
-                              ELSE (h.h3 >> 8) % 10 >= 3 END AS sub,
-                         CASE WHEN (h.h3 >> 8) % 10 < 3 THEN ((h.h3 >> 12) % 2)::int
-                              ELSE (c.f0 + ((h.h3 >> 12) % c.families)::int * c.step) % 10
-                         END AS fam,
-                         CASE WHEN (h.h3 >> 16) % 10 < 6 THEN 1
-                              WHEN (h.h3 >> 16) % 10 < 9 THEN 2 ELSE 3 END AS tier,
-                         (h.h3 >> 20) AS variant,
-                         h.h3 % 2 = 0 AS recurring_wish,
-                         1 + (h.h2 >> 16) % 20 AS seats,
-                         (h.h2 >> 16) % 1000 AS x,
-                         (1 + (h.h2 >> 28) % 2)::int AS term_years,
-                         (30 + (h.h3 >> 24) % 90)::int AS expect_days,
-                         (1 + h.h4 % 120)::int AS close_days,
-                         h.h4 >> 7 AS closed_pick,
-                         ((h.h4 >> 8) % 100000) / 100000.0::double precision AS frac,
-                         ((h.h1 >> 20) % 1000) / 1000.0::double precision AS frac2,
-                         (h.h1 >> 8) % 86400 AS secs,
-                         greatest(:'today'::date - 1460, c.created_at::date + 1)
-                             AS closed_from
-                  FROM pg_temp.bench_hashes(:deals, 11) AS h
-                  JOIN bench_cust AS c ON c.id = 1 + h.h1 % :n
+                   CASE WHEN a.is_open THEN 'open'
+                        WHEN a.won_wish AND (a.alive_until IS NULL
+                                             OR a.closed <= a.alive_until) THEN 'won'
+                        ELSE 'lost' END AS state
+            FROM (SELECT a.*,
+                         CASE WHEN a.is_open THEN NULL
+                              ELSE a.closed_from
+                                   + (a.closed_pick
+                                      % (:'today'::date - a.closed_from + 1))::int
+                         END AS closed,
+                         greatest(a.cust_created + interval '1 hour',
+                                  :'today'::date - interval '240 days') AS open_from
+                  FROM (SELECT h.g AS id,
+                               c.id AS customer_id,
+                               c.created_at AS cust_created,
+                               CASE WHEN h.h2 % 10 < 5 THEN 'new_business'
+                                    WHEN h.h2 % 10 < 7 THEN 'upsell'
+                                    WHEN h.h2 % 10 < 8 THEN 'cross_sell'
+                                    ELSE 'renewal' END AS pipeline,
+                               (h.h2 >> 4) % 20 < 4 AS is_open,
+                               (h.h3 >> 26) % 64 < c.buy64 AND NOT c.prospect AS won_wish,
+                               c.alive_until,
+                               c.spend,
+                               (h.h2 >> 9) % 4096 AS stage_pick,
+                               CASE WHEN (h.h3 >> 4) % 16 = 0 THEN NULL
+                                    ELSE (h.h3 >> 8) % 10 >= 3 END AS sub,
+                               CASE WHEN (h.h3 >> 8) % 10 < 3 THEN ((h.h3 >> 12) % 2)::int
+                                    ELSE (c.f0 + ((h.h3 >> 12) % c.families)::int * c.step) % 10
+                               END AS fam,
+                               CASE WHEN (h.h3 >> 16) % 10 < 6 THEN 1
+                                    WHEN (h.h3 >> 16) % 10 < 9 THEN 2 ELSE 3 END AS tier,
+                               (h.h3 >> 20) AS variant,
+                               h.h3 % 2 = 0 AS recurring_wish,
+                               1 + (h.h2 >> 16) % 20 AS seats,
+                               (h.h2 >> 16) % 1000 AS x,
+                               (1 + (h.h2 >> 28) % 2)::int AS term_years,
+                               (30 + (h.h3 >> 24) % 90)::int AS expect_days,
+                               (1 + h.h4 % 120)::int AS close_days,
+                               h.h4 >> 7 AS closed_pick,
+                               ((h.h4 >> 8) % 100000) / 100000.0::double precision AS frac,
+                               ((h.h1 >> 20) % 1000) / 1000.0::double precision AS frac2,
+                               (h.h1 >> 8) % 86400 AS secs,
+                               greatest(:'today'::date - 1460, c.created_at::date + 1)
+                                   AS closed_from
+                        FROM pg_temp.bench_hashes(:deals, 11) AS h
+                        JOIN bench_cust AS c1 ON c1.id = 1 + h.h1 % :n
+                        JOIN bench_cust AS c2 ON c2.id = 1 + h.h5 % :n
+                        CROSS JOIN LATERAL (SELECT (CASE WHEN c1.buy64 >= c2.buy64
+                                                         THEN c1 ELSE c2 END).*) AS c
+                        OFFSET 0) AS a
                   OFFSET 0) AS a
             OFFSET 0) AS b
       LEFT JOIN bench_offer_now AS o

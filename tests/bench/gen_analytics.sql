@@ -10,19 +10,22 @@
 -- 2026-11-15) or, for MRR, after M = the month of T.
 --
 -- MRR lines, :mrr_lines of them [2000000] (fewer when the customers cannot fill them):
---   * 3 in 4 of the customers that are not prospects subscribe, each to 1..3 of its
+--   * 17 in 20 of the customers that are not prospects subscribe, each to 1..3 of its
 --     profile's subscription families (gen_common.sql), one product of the family at a
 --     time: unique per customer, product and month;
 --   * a subscription runs over consecutive months from a start in the 6 years up to M
 --     (not before the month after its customer's creation) for 1..39 months, so some end
 --     before M (churn) and the others run into M; 1 in 4 of the ended ones come back
---     after a gap of 1..6 months for 1..30 months (reactivation);
+--     after a gap of 1..6 months for 1..30 months (reactivation); a customer that
+--     stopped buying (gen_common.sql's bench_alive_until) has nothing after that month;
 --   * mrr = the product's monthly price x seats (1..12): 3 in 10 subscriptions add a
 --     seat every 3..8 months (expansion), 2 in 10 drop one (contraction, never below
 --     one seat); 1 in 4 move up one tier halfway through their first run (upsell: the
 --     family's next product);
---   * the lines are cut at :mrr_lines in customer order, so the exact count is met; the
---     customers past the cut (about 700 of the newest at SPEC scale) have none.
+--   * subscriptions are generated in an order of their own (a hash), and the lines cut
+--     at :mrr_lines, so the exact count is met: the subscriptions past the cut (about 3
+--     in 100 at SPEC scale) are dropped whole, whoever their customers are, and one is
+--     cut short.
 --
 -- Signals, :signals of them [500000], ids 1..:signals:
 --   * customer 1 + hash % n; 1 in 500 arrives for an external id no customer has
@@ -31,7 +34,9 @@
 --     support_ticket 8, usage 14, feature_interest 7, nps 6; usage carries value
 --     0.000..1.200 and a subscription product for 1 in 2, nps an integer 0..10,
 --     feature_interest a product (any of the catalogue);
---   * 45 in 100 in the last 90 days (T - 89 .. T), the others in the 1,005 days before;
+--   * 55 in 100 dated in the last 90 days (T - 89 .. T), the others in the 1,005 days
+--     before; a customer that stopped buying falls silent, its later signals moved into
+--     the year before it stopped (about 35 in 100 stay in the last 90 days);
 --   * source 'bench' with event_id 'bench-sig-<g>' for 6 in 10, else 'api' without one.
 --
 -- The load is bumped into data_version once, with a NOTIFY, like any committed change.
@@ -101,9 +106,16 @@ SELECT * FROM bench_offer WHERE subscription;
 CREATE TEMPORARY TABLE bench_cust ON COMMIT DROP AS
 SELECT c.id, p.f0, p.step, p.families,
        (12 * extract(year FROM c.created_at) + extract(month FROM c.created_at))::int - 1
-           AS first_month
+           AS first_month,
+       least((12 * extract(year FROM :'today'::date)
+              + extract(month FROM :'today'::date))::int - 1,
+             (12 * extract(year FROM a.alive_until)
+              + extract(month FROM a.alive_until))::int - 1) AS last_month
 FROM customers c
 JOIN pg_temp.bench_profile(:n) AS p ON p.id = c.id
+CROSS JOIN LATERAL (SELECT pg_temp.bench_alive_until(c.created_at, p.buy64,
+                                                     p.dropout_after, :'today'::date)
+                               AS alive_until) AS a
 WHERE p.subscriber;
 
 -- The product keys a signal may name: any of the catalogue, a subscription product.
@@ -112,8 +124,19 @@ SELECT (SELECT array_agg(key ORDER BY key) FROM products WHERE key LIKE 'bench-%
        (SELECT array_agg(k ORDER BY k) FROM bench_offer_now, unnest(keys) AS k)
            AS subscription;
 
+-- The customers that stopped buying, and when.
+CREATE TEMPORARY TABLE bench_churned ON COMMIT DROP AS
+SELECT c.id, a.alive_until
+FROM customers c
+JOIN pg_temp.bench_profile(:n) AS p ON p.id = c.id
+CROSS JOIN LATERAL (SELECT pg_temp.bench_alive_until(c.created_at, p.buy64,
+                                                     p.dropout_after, :'today'::date)
+                               AS alive_until) AS a
+WHERE a.alive_until IS NOT NULL;
+
 ANALYZE bench_offer_now;
 ANALYZE bench_cust;
+ANALYZE bench_churned;
 
 -- ---------------------------------------------------------------------------------
 -- mrr_lines
@@ -138,8 +161,8 @@ FROM (SELECT r.*,
                          CASE WHEN h.h1 % 10 < 6 THEN 1
                               WHEN h.h1 % 10 < 9 THEN 2 ELSE 3 END AS tier_wish,
                          (h.h1 >> 4) % 4 = 0 AS upgrade,
-                         greatest(c.first_month + 1, mm.m - ((h.h1 >> 8) % 72)::int)
-                             AS start1,
+                         greatest(c.first_month + 1,
+                                  c.last_month - ((h.h1 >> 8) % 72)::int) AS start1,
                          (1 + h.h2 % 39)::int AS len1,
                          (h.h2 >> 8) % 4 = 0 AS back,
                          (1 + (h.h2 >> 10) % 6)::int AS gap,
@@ -148,16 +171,15 @@ FROM (SELECT r.*,
                          ((h.h3 >> 8) % 10)::int AS trend,
                          (3 + (h.h3 >> 12) % 6)::int AS every,
                          h.h4 AS variant,
-                         mm.m AS last_month
-                  FROM pg_temp.bench_hashes(3 * :n, 31) AS h
-                  CROSS JOIN LATERAL (SELECT (h.g - 1) / 3 + 1 AS id,
-                                             ((h.g - 1) % 3)::int AS k) AS k
+                         h.h5 AS slot_order,
+                         c.last_month
+                  FROM pg_temp.bench_hashes(4 * :n, 31) AS h
+                  CROSS JOIN LATERAL (SELECT (h.g - 1) / 4 + 1 AS id,
+                                             ((h.g - 1) % 4)::int AS k) AS k
                   JOIN bench_cust AS c ON c.id = k.id AND k.k < c.families
-                  CROSS JOIN (SELECT (12 * extract(year FROM :'today'::date)
-                                      + extract(month FROM :'today'::date))::int - 1 AS m)
-                      AS mm
                   OFFSET 0) AS q
             OFFSET 0) AS r
+      ORDER BY r.slot_order, r.customer_id, r.fam
       OFFSET 0) AS s
 CROSS JOIN LATERAL generate_series(s.start1, coalesce(s.end2, s.end1)) AS m (month)
 JOIN bench_offer_now AS o
@@ -200,11 +222,19 @@ FROM (SELECT h.g, h.h3, h.h4,
                   WHEN h.h2 % 100 < 87 THEN 'usage'
                   WHEN h.h2 % 100 < 94 THEN 'feature_interest'
                   ELSE 'nps' END AS type,
-             (:'today'::date
-              - CASE WHEN (h.h2 >> 8) % 100 < 45 THEN (h.h3 % 90)::int
-                     ELSE 90 + (h.h3 % 1005)::int END)
+             -- a churned customer falls silent: its later signals move back to the
+             -- year before it stopped
+             (CASE WHEN a.alive_until IS NULL
+                        OR :'today'::date - h.day_back <= a.alive_until
+                   THEN :'today'::date - h.day_back
+                   ELSE a.alive_until - (h.h3 % 365)::int END)
              + make_interval(secs => ((h.h3 >> 10) % 86400)::double precision) AS occurred
-      FROM pg_temp.bench_hashes(:signals, 41) AS h
+      FROM (SELECT h.*,
+                   CASE WHEN (h.h2 >> 8) % 100 < 55 THEN (h.h3 % 90)::int
+                        ELSE 90 + (h.h3 % 1005)::int END AS day_back
+            FROM pg_temp.bench_hashes(:signals, 41) AS h
+            OFFSET 0) AS h
+      LEFT JOIN bench_churned AS a ON a.id = 1 + h.h1 % :n
       OFFSET 0) AS r
 CROSS JOIN bench_keys AS k;
 
