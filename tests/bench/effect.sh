@@ -165,7 +165,8 @@ measure() {
     || ' signals'")"
 
   key=$(timeout 60 "$LTVD_BIN" key create --scope admin --name bench-effect \
-    2>"$tmp/key.log" | tail -n 1) || { cat "$tmp/key.log" >&2; die "ltvd key create failed"; }
+    2>"$tmp/key.log" | tail -n 1) \
+    || { cat "$tmp/key.log" >&2; die "ltvd key create failed"; }
   [[ $key =~ ^ltvd_[0-9a-f]{64}$ ]] || die "ltvd key create printed '$key', not a key"
 
   # What to write: open deals of live customers with their pipeline's won stage, and
@@ -229,7 +230,8 @@ measure() {
     stale=$(json_field stale "$tmp/status.json")
     [ "$stale" = false ] && break
     [ "$(now_ms)" -lt "$deadline" ] \
-      || die "$scale: analytics still stale ${ready_timeout} s after start (status: $(cat "$tmp/status.json"))"
+      || die "$scale: analytics still stale ${ready_timeout} s after start" \
+        "(status: $(cat "$tmp/status.json"))"
     sleep 0.2
   done
   log "$scale: first run published $(($(now_ms) - t0)) ms after /healthz answered" \
@@ -272,7 +274,8 @@ measure() {
       fi
       kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died while waiting for version $version"
       [ $(($(now_ms) - w0)) -lt $((effect_timeout * 1000)) ] \
-        || die "$scale: version $version not computed within $effect_timeout s (status: $(cat "$tmp/status.json"))"
+        || die "$scale: version $version not computed within $effect_timeout s" \
+          "(status: $(cat "$tmp/status.json"))"
       sleep 0.02
     done
     echo "$scale $i $kind $version $((w1 - w0)) $((e1 - w0)) $polls" >>"$tmp/results"
@@ -281,19 +284,21 @@ measure() {
   done
 
   # The writes reached the data, not only the version counter.
-  local won
+  local won deal_ids
+  deal_ids=$(cut -d ' ' -f 1 "$tmp/deals-$scale" | head -n $(((writes + 1) / 2)) \
+    | paste -sd, -)
   won=$(sq "SELECT count(*) FROM deals d JOIN pipeline_stages s
               ON s.pipeline = d.pipeline AND s.key = d.stage
             WHERE s.state = 'won' AND d.closed_at = date '$today'
-              AND d.id IN ($(cut -d ' ' -f 1 "$tmp/deals-$scale" | head -n $(((writes + 1) / 2)) \
-      | paste -sd, -))")
+              AND d.id IN ($deal_ids)")
   [ "$won" = $(((writes + 1) / 2)) ] || die "$scale: $won of the deals are won on $today"
   local mrr_after
   mrr_after=$(sq "SELECT coalesce(sum(mrr), 0) FROM mrr_lines
                   WHERE month = to_date('$month', 'YYYY-MM')
                     AND customer_id IN (${mrr_ids:-0})")
   [ "$mrr_after" = $((mrr_before + 100 * (writes / 2))) ] \
-    || die "$scale: MRR of the customers written is $mrr_after, expected $mrr_before + 100 each"
+    || die "$scale: MRR of the customers written is $mrr_after," \
+      "expected $mrr_before + 100 each"
 
   kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died"
   cp "$tmp/status.json" "$tmp/status-$scale.json"
@@ -328,7 +333,9 @@ awk -v target="$target_ms" '
     for (s = 1; s <= ns; s++) {
       sc = order[s]; m = cnt[sc]
       for (i = 1; i <= m; i++) v[i] = eff[sc, i]
-      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      for (i = 1; i <= m; i++)
+        for (j = i + 1; j <= m; j++)
+          if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
       med = m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
       printf "%s: write-to-effect median %.0f ms, max %d ms (target <= %d ms): %s\n", sc,
              med, v[m], target, (v[m] <= target ? "PASS" : "ABOVE TARGET")

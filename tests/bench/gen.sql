@@ -377,7 +377,8 @@ FROM (SELECT b.*,
                                CASE WHEN (h.h3 >> 4) % 16 = 0 THEN NULL
                                     ELSE (h.h3 >> 8) % 10 >= 3 END AS sub,
                                CASE WHEN (h.h3 >> 8) % 10 < 3 THEN ((h.h3 >> 12) % 2)::int
-                                    ELSE (c.f0 + ((h.h3 >> 12) % c.families)::int * c.step) % 10
+                                    ELSE (c.f0 + ((h.h3 >> 12) % c.families)::int * c.step)
+                                         % 10
                                END AS fam,
                                CASE WHEN (h.h3 >> 16) % 10 < 6 THEN 1
                                     WHEN (h.h3 >> 16) % 10 < 9 THEN 2 ELSE 3 END AS tier,

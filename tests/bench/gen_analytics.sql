@@ -63,7 +63,8 @@ SELECT coalesce(max(id), 0) AS n FROM customers \gset
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM customers) OR NOT EXISTS (SELECT 1 FROM bench_families) THEN
+    IF NOT EXISTS (SELECT 1 FROM customers)
+       OR NOT EXISTS (SELECT 1 FROM bench_families) THEN
         RAISE EXCEPTION 'gen_analytics.sql runs after gen.sql (no customers or catalogue)';
     END IF;
     IF EXISTS (SELECT 1 FROM mrr_lines) OR EXISTS (SELECT 1 FROM signals) THEN

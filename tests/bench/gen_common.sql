@@ -46,11 +46,13 @@ $$;
 --                 cross-sell rules look for;
 --   families      how many of those it uses (1..3);
 --   subscriber    17 in 20 of the paying customers have MRR lines;
---   buy64         how many of its closed deals are won, in 64ths (3..44: a purchase
---                 rate that varies 15-fold between customers);
+--   buy64         how many of its closed deals are won, in 64ths: 2 + 62 u^2 (u
+--                 uniform), so most customers buy rarely and a few almost always;
+--                 gen.sql also gives the likelier buyers more deals (purchase rates
+--                 then differ as widely as the BG/NBD model needs to be fitted);
 --   dropout_after the number of purchases after which it buys nothing more, its
 --                 subscriptions end and it falls silent: geometric with a parameter
---                 p = u^2 that differs between customers (u uniform), as the BG/NBD
+--                 p uniform in (0, 1) that differs between customers, as the BG/NBD
 --                 model of SPEC 4.10 assumes; 1000 stands for never;
 --   spend         a factor on its one-time amounts, 0.25..4 (log-uniform), so that
 --                 mean spend differs between customers (Gamma-Gamma).
@@ -64,8 +66,8 @@ SELECT g, h1 % 100 < 12, ((h1 >> 8) % 10)::int,
        (1 + (h1 >> 16) % 3)::int,
        h1 % 100 >= 12 AND (h1 >> 20) % 100 < 85,
        (2 + 62 * (((h2 % 1000) + 0.5) / 1000.0) ^ 2)::int,
-       least(1000, 1 + floor(ln(((h3 % 1000) + 0.5) / 1000.0::double precision)
-                             / ln(1 - (((h2 >> 8) % 1000 + 0.5) / 1000.0::double precision))))
+       least(1000, 1 + floor(ln((h3 % 1000 + 0.5) / 1000.0::double precision)
+                             / ln(1 - ((h2 >> 8) % 1000 + 0.5) / 1000.0::double precision)))
            ::int,
        0.25 * 2 ^ (((h4 >> 8) % 1000) / 250.0::double precision)
 FROM pg_temp.bench_hashes(n, 5)

@@ -155,7 +155,8 @@ baseline_sql() {
     deals) inner='SELECT customer_id, count(*) AS n, sum(amount) AS total
                   FROM deals GROUP BY customer_id' ;;
     deal_stage_history)
-      inner="SELECT d.customer_id, count(*) AS n, sum(date_part('epoch', h.entered_at)) AS total
+      inner="SELECT d.customer_id, count(*) AS n,
+                    sum(date_part('epoch', h.entered_at)) AS total
              FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id
              GROUP BY d.customer_id" ;;
     mrr_lines) inner='SELECT customer_id, count(*) AS n, sum(mrr) AS total
@@ -179,6 +180,7 @@ for t in "${tables[@]}"; do
               END { printf "%.1f", best }' "$tmp/time-$t.txt")
   rows=$(grep -v '^Time: ' "$tmp/time-$t.txt" | head -n 1 | cut -d '|' -f 1)
   echo "$t $best $rows" >>"$tmp/baseline"
+  log "baseline $t: best of 3 ${best} ms ($rows customers)"
 done
 
 # --- ltvd recompute -----------------------------------------------------------------
@@ -217,6 +219,7 @@ for i in $(seq "$runs"); do
   computed=$(sql 'SELECT computed_version FROM analytics_state')
   [ "$computed" = "$version" ] \
     || die "after run $i the published version is '$computed', not $version"
+  log "ltvd recompute run $i: $(cat "$tmp/report-$i.json")"
   total=$(json_num total_ms "$tmp/report-$i.json")
   [ -n "$total" ] || { cat "$tmp/report-$i.json" >&2; die "no total_ms in the report"; }
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
@@ -249,7 +252,9 @@ awk -v target="$target_ratio" '
     }
     # median of the totals
     for (i = 1; i <= nr; i++) s[i] = tot[i]
-    for (i = 1; i <= nr; i++) for (j = i + 1; j <= nr; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+    for (i = 1; i <= nr; i++)
+      for (j = i + 1; j <= nr; j++)
+        if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
     med = nr % 2 ? s[(nr + 1) / 2] : (s[nr / 2] + s[nr / 2 + 1]) / 2
     printf "median total %.0f ms, baseline %.0f ms\n", med, base
     ratio = med / base
