@@ -30,6 +30,7 @@
 #   BENCH_KEEP=1          keep the temporary folder (logs) and print its path
 
 set -euo pipefail
+export LC_ALL=C # byte lengths for Content-Length, '.' in EPOCHREALTIME
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=${LTVD_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
@@ -111,13 +112,86 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap '' PIPE # a write to a connection the server closed fails instead of killing us
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# The clock and the HTTP exchanges of the measurement fork nothing: on 2 busy cores a
+# fork of curl, grep or date costs tens of milliseconds, more than the 20 ms between
+# polls.  now_ms: milliseconds since the epoch.
+now_ms() {
+  local t=${EPOCHREALTIME/./}
+  echo $((t / 1000))
+}
+# nap: 20 ms, by a read that times out on a pipe nobody writes to.
+exec {nap_fd}<> <(:)
+nap() { read -r -t 0.02 -u "$nap_fd" _ || true; }
 
-# json_field KEY FILE: the scalar KEY has in the JSON in FILE (number, true, false, null).
-json_field() {
-  grep -o "\"$1\"[[:space:]]*:[[:space:]]*[-0-9a-z.]*" "$2" | head -n 1 \
-    | sed 's/.*:[[:space:]]*//' || true
+# A minimal HTTP/1.1 client over one kept-alive connection (bash's /dev/tcp) to
+# 127.0.0.1:$port with key $key.  http METHOD PATH [BODY] sets http_code, http_head
+# (the header lines, lowercased) and http_body; it fails when no answer comes.
+http_fd=""
+http_close() {
+  [ -z "$http_fd" ] || exec {http_fd}>&-
+  http_fd=""
+}
+http() {
+  local method=$1 path=$2 body=${3-} req line len="" chunked=0 size chunk attempt
+  req="$method $path HTTP/1.1"$'\r\n'"Host: 127.0.0.1"$'\r\n'
+  req+="Authorization: Bearer $key"$'\r\n'
+  [ -z "$body" ] \
+    || req+="Content-Type: application/json"$'\r\n'"Content-Length: ${#body}"$'\r\n'
+  req+=$'\r\n'"$body"
+  for attempt in 1 2; do
+    if [ -z "$http_fd" ]; then
+      exec {http_fd}<>"/dev/tcp/127.0.0.1/$port" || {
+        http_fd=""
+        return 1
+      }
+    fi
+    if printf '%s' "$req" 1>&"$http_fd" 2>/dev/null \
+      && IFS= read -r -t 30 -u "$http_fd" line; then
+      break
+    fi
+    # the server closed the kept-alive connection: once more on a new one
+    http_close
+    [ "$attempt" = 1 ] || return 1
+  done
+  line=${line%$'\r'}
+  http_code=${line#* }
+  http_code=${http_code%% *}
+  http_head=""
+  while IFS= read -r -t 30 -u "$http_fd" line; do
+    line=${line%$'\r'}
+    [ -n "$line" ] || break
+    line=${line,,}
+    http_head+=$line$'\n'
+    case $line in
+      content-length:*) len=${line#*:} len=${len// /} ;;
+      transfer-encoding:*chunked*) chunked=1 ;;
+    esac
+  done
+  http_body=""
+  if [ "$chunked" = 1 ]; then
+    while IFS= read -r -t 30 -u "$http_fd" line; do
+      size=$((16#${line%%[;$'\r']*}))
+      if [ "$size" = 0 ]; then
+        IFS= read -r -t 30 -u "$http_fd" line
+        break
+      fi
+      IFS= read -r -N "$size" -t 30 -u "$http_fd" chunk
+      http_body+=$chunk
+      IFS= read -r -t 30 -u "$http_fd" line
+    done
+  elif [ -n "$len" ] && [ "$len" -gt 0 ]; then
+    IFS= read -r -N "$len" -t 30 -u "$http_fd" http_body
+  fi
+  case $http_head in *"connection: close"*) http_close ;; esac
+  return 0
+}
+# status_field KEY: the scalar KEY has in the last answer's body (number, true, false).
+status_field() {
+  if [[ $http_body =~ \"$1\"[[:space:]]*:[[:space:]]*([0-9a-z.]+) ]]; then
+    echo "${BASH_REMATCH[1]}"
+  fi
 }
 
 # --- the cluster --------------------------------------------------------------------
@@ -212,7 +286,7 @@ measure() {
   LTVD_RATE_LIMIT=0 LTVD_THREADS=2 \
     "$LTVD_BIN" serve --listen "127.0.0.1:$port" >"$tmp/ltvd-$scale.out" 2>"$log_file" &
   ltvd_pid=$!
-  local base=http://127.0.0.1:$port auth="Authorization: Bearer $key" got="" i
+  local base=http://127.0.0.1:$port got="" i
   for _ in $(seq 300); do
     kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd exited while starting"
     got=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$base/healthz" || true)
@@ -223,21 +297,21 @@ measure() {
 
   # The first run after start: until the status is not stale.
   t0=$(now_ms)
-  local deadline=$((t0 + ready_timeout * 1000)) stale=""
+  local deadline=$((t0 + ready_timeout * 1000))
   while :; do
     kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died while computing its first run"
-    curl -s -m 5 -o "$tmp/status.json" -H "$auth" "$base/v1/analytics/status" || true
-    stale=$(json_field stale "$tmp/status.json")
-    [ "$stale" = false ] && break
+    http_body=""
+    http GET /v1/analytics/status || true
+    [ "$(status_field stale)" = false ] && break
     [ "$(now_ms)" -lt "$deadline" ] \
       || die "$scale: analytics still stale ${ready_timeout} s after start" \
-        "(status: $(cat "$tmp/status.json"))"
+        "(status: $http_body)"
     sleep 0.2
   done
   log "$scale: first run published $(($(now_ms) - t0)) ms after /healthz answered" \
-    "(data version $(json_field computed_version "$tmp/status.json"))"
+    "(data version $(status_field computed_version))"
 
-  local kind path body method line version w0 w1 e1 computed polls status
+  local kind path body method line version w0 w1 e1 computed polls
   for i in $(seq "$writes"); do
     if [ $((i % 2)) = 1 ]; then
       kind=deal-won
@@ -249,25 +323,22 @@ measure() {
       method=PUT path=/v1/customers/${line%% *}/mrr/$month body=${line#* }
     fi
     w0=$(now_ms)
-    status=$(curl -s -m 30 -X "$method" -D "$tmp/write.head" -o "$tmp/write.body" \
-      -w '%{http_code}' -H "$auth" -H 'Content-Type: application/json' \
-      --data-binary "$body" "$base$path" || true)
+    http "$method" "$path" "$body" || die "$scale: $method $path: no answer"
     w1=$(now_ms)
-    case $status in
+    case $http_code in
       200 | 201) ;;
-      *)
-        cat "$tmp/write.body" >&2
-        die "$scale: $method $path answered '$status'"
-        ;;
+      *) die "$scale: $method $path answered '$http_code': $http_body" ;;
     esac
-    version=$(tr -d '\r' <"$tmp/write.head" \
-      | awk -F': *' 'tolower($1) == "x-ltvd-data-version" { print $2 }')
-    [[ $version =~ ^[0-9]+$ ]] || die "$scale: $method $path gave no X-Ltvd-Data-Version"
+    version=""
+    [[ $http_head =~ x-ltvd-data-version:[[:space:]]*([0-9]+) ]] \
+      && version=${BASH_REMATCH[1]}
+    [ -n "$version" ] || die "$scale: $method $path gave no X-Ltvd-Data-Version"
     polls=0
     while :; do
       polls=$((polls + 1))
-      curl -s -m 5 -o "$tmp/status.json" -H "$auth" "$base/v1/analytics/status" || true
-      computed=$(json_field computed_version "$tmp/status.json")
+      http_body=""
+      http GET /v1/analytics/status || true
+      computed=$(status_field computed_version)
       if [[ $computed =~ ^[0-9]+$ ]] && [ "$computed" -ge "$version" ]; then
         e1=$(now_ms)
         break
@@ -275,8 +346,8 @@ measure() {
       kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died while waiting for version $version"
       [ $(($(now_ms) - w0)) -lt $((effect_timeout * 1000)) ] \
         || die "$scale: version $version not computed within $effect_timeout s" \
-          "(status: $(cat "$tmp/status.json"))"
-      sleep 0.02
+          "(status: $http_body)"
+      nap
     done
     echo "$scale $i $kind $version $((w1 - w0)) $((e1 - w0)) $polls" >>"$tmp/results"
     log "$scale: write $i ($kind, $method $path): version $version," \
@@ -301,7 +372,8 @@ measure() {
       "expected $mrr_before + 100 each"
 
   kill -0 "$ltvd_pid" 2>/dev/null || die "ltvd died"
-  cp "$tmp/status.json" "$tmp/status-$scale.json"
+  printf '%s\n' "$http_body" >"$tmp/status-$scale.json"
+  http_close
   stop_ltvd
   local problems
   problems=$(grep -ciE '"level":"(error|fatal)"|error|fatal' "$log_file" || true)
