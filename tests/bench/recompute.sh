@@ -6,17 +6,21 @@
 #   1. a fresh cluster, `ltvd migrate`, gen.sql then gen_analytics.sql (100,000
 #      customers, 1,000,000 deals with their stage history, 2,000,000 MRR lines,
 #      500,000 signals), VACUUM ANALYZE;
-#   2. the baseline: for each input table
-#        SELECT customer_id, count(*), sum(<a column>) FROM <table> GROUP BY customer_id
-#      (the stage history joined to deals for its customer), best of 3 each, wrapped
-#      so that the rows stay in the server (see baseline_sql) while the aggregates still
-#      run (checked in the plan); baseline = the sum of the four bests;
-#   3. `ltvd recompute` with LTVD_TODAY, 3 runs (the data version is bumped before each,
-#      so each run computes and publishes in full); its JSON report gives load_ms,
-#      compute_ms, publish_ms, total_ms and peak_rss_kb; the process's wall time and
-#      maximum RSS (GNU time) are measured beside it;
-#   4. a table, then the ratio median total / baseline (target <= 3; above it is
-#      reported, not failed).
+#   2. BENCH_RUNS rounds (3), each of
+#      - the baseline: for each input table
+#          SELECT customer_id, count(*), sum(<a column>) FROM <table> GROUP BY customer_id
+#        (the stage history joined to deals for its customer), wrapped so that the rows
+#        stay in the server (see baseline_sql) while the aggregates still run (checked
+#        in the plan);
+#      - `ltvd recompute` with LTVD_TODAY (the data version is bumped before, so each run
+#        computes and publishes in full): its JSON report gives load_ms, compute_ms,
+#        publish_ms, total_ms and peak_rss_kb; the process's wall time, maximum RSS and
+#        CPU time (GNU time) are measured beside it;
+#      interleaved so that both sample the same stretches of a shared machine, with the
+#      CPU time PostgreSQL's processes spend in each;
+#   3. a table, then the ratio of the median total to the baseline = the sum over the
+#      four queries of each one's best round (target <= 3; above it is reported, not
+#      failed), and the ratio of CPU times, steadier on a busy machine.
 # Exit 1 when a step fails, a run does not publish the version it was given, or the
 # baseline's plan lost its aggregates.
 #
@@ -168,42 +172,80 @@ baseline_sql() {
 }
 
 tables=(deals deal_stage_history mrr_lines signals)
-: >"$tmp/baseline"
 for t in "${tables[@]}"; do
-  q=$(baseline_sql "$t")
-  sql "EXPLAIN (VERBOSE, COSTS OFF) $q" >"$tmp/plan-$t.txt" || die "EXPLAIN failed for $t"
+  sql "EXPLAIN (VERBOSE, COSTS OFF) $(baseline_sql "$t")" >"$tmp/plan-$t.txt" \
+    || die "EXPLAIN failed for $t"
   grep -Eq 'customer_id, (PARTIAL )?count\(\*\), (PARTIAL )?sum\(' "$tmp/plan-$t.txt" \
     || { cat "$tmp/plan-$t.txt" >&2; die "the baseline plan for $t lost its aggregates"; }
-  timeout 600 psql -X -q -At -v ON_ERROR_STOP=1 -d "$url" -c '\timing on' \
-    -c "$q" -c "$q" -c "$q" >"$tmp/time-$t.txt" || die "the baseline query for $t failed"
-  best=$(awk '/^Time: / { v = $2 + 0; if (best == "" || v < best) best = v }
-              END { printf "%.1f", best }' "$tmp/time-$t.txt")
-  rows=$(grep -v '^Time: ' "$tmp/time-$t.txt" | head -n 1 | cut -d '|' -f 1)
-  echo "$t $best $rows" >>"$tmp/baseline"
-  log "baseline $t: best of 3 ${best} ms ($rows customers)"
 done
 
-# --- ltvd recompute -----------------------------------------------------------------
+# --- CPU time -----------------------------------------------------------------------
+# The machine may be shared: wall times then move with other people's load, while the
+# CPU time spent hardly does.  pg_ticks: user + system clock ticks of the cluster so
+# far: the postmaster with its reaped children (backends of finished sessions, parallel
+# workers) and its live ones.
+hz=$(getconf CLK_TCK)
+pg_ticks() {
+  local pm p f t=0
+  pm=$(_pg_pid "$tmp/pg") || {
+    echo 0
+    return 0
+  }
+  f=$(cut -d ')' -f 2- "/proc/$pm/stat" 2>/dev/null) || {
+    echo 0
+    return 0
+  }
+  t=$(awk '{ print $12 + $13 + $14 + $15 }' <<<"$f")
+  for p in $(ps -o pid= --ppid "$pm"); do
+    f=$(cut -d ')' -f 2- "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + $(awk '{ print $12 + $13 }' <<<"$f")))
+  done
+  echo "$t"
+}
+ticks_ms() { echo $(($1 * 1000 / hz)); }
+
+# --- the rounds ---------------------------------------------------------------------
+# Each round runs the four baseline queries once, then ltvd recompute once, so that both
+# sample the same stretches of a shared machine.  The baseline is the sum of each
+# query's best round; ltvd's figure the median of its runs.
 # report_num KEY RUN: KEY of run RUN's report, '-' when absent.
 report_num() {
   local v
   v=$(json_num "$1" "$tmp/report-$2.json")
   echo "${v:--}"
 }
+: >"$tmp/baseline"
 : >"$tmp/runs"
 for i in $(seq "$runs"); do
+  p0=$(pg_ticks)
+  for t in "${tables[@]}"; do
+    q=$(baseline_sql "$t")
+    timeout 600 psql -X -q -At -v ON_ERROR_STOP=1 -d "$url" -c '\timing on' -c "$q" \
+      >"$tmp/time-$t-$i.txt" || die "the baseline query for $t failed"
+    ms=$(awk '/^Time: / { printf "%.1f", $2 }' "$tmp/time-$t-$i.txt")
+    rows=$(grep -v '^Time: ' "$tmp/time-$t-$i.txt" | head -n 1 | cut -d '|' -f 1)
+    echo "$t $ms $rows" >>"$tmp/baseline"
+  done
+  p1=$(pg_ticks)
+  base_cpu=$(ticks_ms $((p1 - p0)))
+  log "round $i baseline:" \
+    "$(awk -v r="$i" 'NR > (r - 1) * 4 { printf "%s %s ms, ", $1, $2 }' "$tmp/baseline")" \
+    "CPU of PostgreSQL $base_cpu ms"
+
   # A new data version, so that the run computes and publishes instead of skipping.
   version=$(sql 'UPDATE data_version SET version = version + 1 RETURNING version')
+  p0=$(pg_ticks)
   t0=$(now)
   rc=0
   if [ -n "$gnu_time" ]; then
-    LTVD_TODAY=$today timeout 1200 "$gnu_time" -f '%M' -o "$tmp/rss-$i.txt" \
+    LTVD_TODAY=$today timeout 1200 "$gnu_time" -f '%M %U %S' -o "$tmp/time-$i.txt" \
       "$LTVD_BIN" recompute >"$tmp/report-$i.json" 2>"$tmp/recompute-$i.log" || rc=$?
   else
     LTVD_TODAY=$today timeout 1200 "$LTVD_BIN" recompute >"$tmp/report-$i.json" \
       2>"$tmp/recompute-$i.log" || rc=$?
   fi
   t1=$(now)
+  p1=$(pg_ticks)
   if [ "$rc" -ne 0 ]; then
     cat "$tmp/report-$i.json" "$tmp/recompute-$i.log" >&2
     die "ltvd recompute (run $i) exited with status $rc"
@@ -219,43 +261,65 @@ for i in $(seq "$runs"); do
   computed=$(sql 'SELECT computed_version FROM analytics_state')
   [ "$computed" = "$version" ] \
     || die "after run $i the published version is '$computed', not $version"
-  log "ltvd recompute run $i: $(cat "$tmp/report-$i.json")"
   total=$(json_num total_ms "$tmp/report-$i.json")
   [ -n "$total" ] || { cat "$tmp/report-$i.json" >&2; die "no total_ms in the report"; }
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
-  rss_time=-
-  [ -z "$gnu_time" ] || rss_time=$(tail -n 1 "$tmp/rss-$i.txt")
+  rss_time=- ltvd_cpu=- run_cpu=-
+  if [ -n "$gnu_time" ]; then
+    read -r rss_time user_s sys_s < <(tail -n 1 "$tmp/time-$i.txt")
+    ltvd_cpu=$(awk -v u="$user_s" -v s="$sys_s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
+    run_cpu=$((ltvd_cpu + $(ticks_ms $((p1 - p0)))))
+  fi
+  log "round $i ltvd recompute: $(cat "$tmp/report-$i.json"), wall $wall ms," \
+    "CPU of ltvd $ltvd_cpu ms, of ltvd and PostgreSQL $run_cpu ms"
   echo "$i $(report_num load_ms "$i") $(report_num compute_ms "$i")" \
     "$(report_num publish_ms "$i") $total $wall $(report_num peak_rss_kb "$i") $rss_time" \
-    >>"$tmp/runs"
+    "$run_cpu $base_cpu" >>"$tmp/runs"
 done
 
 # --- the figures --------------------------------------------------------------------
 log "T = $today; $have_c customers, $have_d deals, $have_h stage history rows," \
-  "$have_m MRR lines, $have_s signals; baseline: best of 3 of each query (psql \\timing)"
+  "$have_m MRR lines, $have_s signals; baseline queries timed by psql \\timing;" \
+  "CPU: ltvd's own (GNU time) and all of PostgreSQL's processes"
 awk -v target="$target_ratio" '
   function mb(kb) { return kb == "-" ? "-" : sprintf("%.0f MiB", kb / 1024) }
   function ms(v) { return v == "-" ? "-" : sprintf("%.0f", v) }
+  function median(a, n,    i, j, t, s) {
+    for (i = 1; i <= n; i++) s[i] = a[i]
+    for (i = 1; i <= n; i++)
+      for (j = i + 1; j <= n; j++)
+        if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+    return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+  }
   FNR == 1 { file++ }
-  file == 1 { bt[++nb] = $1; bv[nb] = $2; br[nb] = $3; base += $2; next }
-  file == 2 { r[++nr] = $0; tot[nr] = $5; next }
+  file == 1 {
+    if (!($1 in best)) { order[++nb] = $1; best[$1] = $2; groups[$1] = $3 }
+    else if ($2 < best[$1]) best[$1] = $2
+    all[$1] = all[$1] sprintf(" %8.0f", $2)
+    next
+  }
+  file == 2 { r[++nr] = $0; tot[nr] = $5; cpu[nr] = $9; bcpu[nr] = $10; next }
   END {
-    printf "%-32s %10s %10s\n", "baseline query (GROUP BY customer)", "best ms", "groups"
-    for (i = 1; i <= nb; i++) printf "%-32s %10.1f %10d\n", bt[i], bv[i], br[i]
-    printf "%-32s %10.1f\n\n", "baseline (sum)", base
-    printf "%-4s %9s %10s %10s %9s %9s %11s %11s\n", "run", "load ms", "compute ms",
-           "publish ms", "total ms", "wall ms", "peak RSS", "max RSS"
+    printf "%-20s %10s %10s   %s\n", "baseline query", "best ms", "customers",
+           "each round (ms)"
+    for (i = 1; i <= nb; i++) {
+      t = order[i]; base += best[t]
+      printf "%-20s %10.1f %10d  %s\n", t, best[t], groups[t], all[t]
+    }
+    printf "%-20s %10.1f\n\n", "baseline (sum)", base
+    printf "%-4s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "run", "load", "compute",
+           "publish", "total", "wall", "peak RSS", "max RSS", "CPU ms", "base CPU"
     for (i = 1; i <= nr; i++) {
       split(r[i], f, " ")
-      printf "%-4s %9s %10s %10s %9s %9s %11s %11s\n", f[1], ms(f[2]), ms(f[3]), ms(f[4]),
-             ms(f[5]), ms(f[6]), mb(f[7]), mb(f[8])
+      printf "%-4s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", f[1], ms(f[2]), ms(f[3]),
+             ms(f[4]), ms(f[5]), ms(f[6]), mb(f[7]), mb(f[8]), ms(f[9]), ms(f[10])
     }
-    # median of the totals
-    for (i = 1; i <= nr; i++) s[i] = tot[i]
-    for (i = 1; i <= nr; i++)
-      for (j = i + 1; j <= nr; j++)
-        if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
-    med = nr % 2 ? s[(nr + 1) / 2] : (s[nr / 2] + s[nr / 2 + 1]) / 2
+    med = median(tot, nr)
+    printf "(times in ms; CPU ms: ltvd and PostgreSQL during the run; base CPU:\n"
+    printf " PostgreSQL during the round'"'"'s four baseline queries)\n"
+    if (cpu[1] != "-")
+      printf "CPU ratio ltvd recompute/baseline (medians) = %.2f\n",
+             median(cpu, nr) / median(bcpu, nr)
     printf "median total %.0f ms, baseline %.0f ms\n", med, base
     ratio = med / base
     printf "ratio ltvd recompute/baseline = %.2f (target <= %s): %s\n", ratio, target,
