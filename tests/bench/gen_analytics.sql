@@ -13,11 +13,12 @@
 --   * 17 in 20 of the customers that are not prospects subscribe, each to 1..3 of its
 --     profile's subscription families (gen_common.sql), one product of the family at a
 --     time: unique per customer, product and month;
---   * a subscription runs over consecutive months from a start in the 6 years up to M
---     (not before the month after its customer's creation) for 1..39 months, so some end
---     before M (churn) and the others run into M; 1 in 4 of the ended ones come back
---     after a gap of 1..6 months for 1..30 months (reactivation); a customer that
---     stopped buying (gen_common.sql's bench_alive_until) has nothing after that month;
+--   * a subscription runs over consecutive months from a start in the 6 years up to
+--     its customer's last month (M, or the month a customer that stopped buying
+--     stopped: gen_common.sql's bench_alive_until), not before the month after its
+--     creation, for 1..39 months, so some end before M (churn) and the others run into
+--     M; 1 in 4 of the ended ones come back after a gap of 1..6 months for 1..30 months
+--     (reactivation), never past the customer's last month;
 --   * mrr = the product's monthly price x seats (1..12): 3 in 10 subscriptions add a
 --     seat every 3..8 months (expansion), 2 in 10 drop one (contraction, never below
 --     one seat); 1 in 4 move up one tier halfway through their first run (upsell: the
