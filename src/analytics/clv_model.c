@@ -100,9 +100,14 @@ double ltvd_clv_log_hyp2f1(double a, double b, double c, double z)
 
   if (z == 0)
     return 0;
-  double s = log_series(c - a, c - b, c, z, &lost);
-  if (isfinite(s) && lost < 0.999)
-    return (c - a - b) * log1p(-z) + s;
+  /* Euler's transformation first, unless its terms would first grow for long: with
+   * (c−a)(c−b)z far above c (e.g. a and b near 10^6 from a fit without an optimum) it
+   * would sum up to 10^6 terms before giving up */
+  if (fabs((c - a) * (c - b)) * z <= 1e3 * c) {
+    double s = log_series(c - a, c - b, c, z, &lost);
+    if (isfinite(s) && lost < 0.999)
+      return (c - a - b) * log1p(-z) + s;
+  }
   return log_series(a, b, c, z, &lost);
 }
 

@@ -49,7 +49,8 @@ static pthread_key_t conn_key;
 static const char customer_get_sql[] =
     "SELECT id, external_id, name, industry, employee_count, annual_revenue, "
     "acquisition_channel, country, properties::text, ltvd_ts(created_at), "
-    "ltvd_ts(updated_at), version FROM customers WHERE id = $1 AND archived_at IS NULL";
+    "ltvd_ts(updated_at), version, (SELECT m.body FROM customer_metrics m WHERE "
+    "m.customer_id = id) FROM customers WHERE id = $1 AND archived_at IS NULL";
 
 static const char deal_list_customer_sql[] =
     "SELECT d.id, d.external_id, d.customer_id, d.pipeline, d.stage, d.product, "
@@ -183,8 +184,11 @@ static const char *size_band(const PGresult *res)
 static json_t *customer_json(const PGresult *res)
 {
 	json_t *props = json_loads(PQgetvalue(res, 0, 8), 0, NULL);
+	/* the analytics worker's metrics, null until a run has covered the customer */
+	json_t *metrics = PQgetisnull(res, 0, 12) ? NULL
+	                                          : json_loads(PQgetvalue(res, 0, 12), 0, NULL);
 
-	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o,s:n,s:s,s:s,s:o}",
+	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:o}",
 	                 "id", int_or_null(res, 0, 0),
 	                 "external_id", text_or_null(res, 0, 1),
 	                 "name", PQgetvalue(res, 0, 2),
@@ -196,7 +200,7 @@ static json_t *customer_json(const PGresult *res)
 	                 "acquisition_channel", text_or_null(res, 0, 6),
 	                 "country", text_or_null(res, 0, 7),
 	                 "properties", props ? props : json_object(),
-	                 "metrics",
+	                 "metrics", metrics ? metrics : json_null(),
 	                 "created_at", PQgetvalue(res, 0, 9),
 	                 "updated_at", PQgetvalue(res, 0, 10),
 	                 "version", int_or_null(res, 0, 11));
