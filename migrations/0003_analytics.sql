@@ -40,7 +40,8 @@ CREATE TABLE customer_metrics (
     quadrant        text,
     phase           text NOT NULL,
     potential       double precision,
-    body            text NOT NULL
+    body            text NOT NULL,
+    hash            bigint NOT NULL  -- of the row's text: a run rewrites only changed rows
 );
 CREATE INDEX customer_metrics_quadrant
     ON customer_metrics (quadrant, revenue_to_date DESC, customer_id);

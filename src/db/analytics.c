@@ -686,9 +686,13 @@ static void render_customers(const struct ltvd_an_results *res, struct rows *b, 
     rows_field(b, ltvd_an_quadrant_name(m->quadrant), false);
     rows_field(b, ltvd_an_phase_name(m->phase), false);
     rows_field(b, isnan(m->potential) ? NULL : pot, false);
-    rows_json(b, ltvd_an_customer_metrics(res, i), true);
+    rows_json(b, ltvd_an_customer_metrics(res, i), false);
+    uint64_t hash = fnv1a(b->p + start, b->len - start);
+    char hash_text[24];
+    snprintf(hash_text, sizeof hash_text, "%" PRId64, (int64_t) hash);
+    rows_field(b, hash_text, true);
     out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
-                           .hash = fnv1a(b->p + start, b->len - start)};
+                           .hash = hash};
   }
 }
 
@@ -706,40 +710,50 @@ static void *render_half_main(void *arg)
   return NULL;
 }
 
-/* What this process last published into customer_metrics (each row's hash, by customer
- * id), and which published state that was: while analytics_state still names it, the
- * next run rewrites only the rows that changed. */
-static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The customer_metrics rows as published: (customer_id, hash) by id. */
 struct published {
-  bool valid;
-  int64_t version;
-  int32_t today;
   size_t n;
   struct crow *rows; /* off/len unused */
 };
-static struct published published;
+
+static bool read_published(struct run *run, struct published *p)
+{
+  PGresult *r = query(run, "SELECT customer_id, hash FROM customer_metrics ORDER BY customer_id",
+                      0, NULL);
+  if (r == NULL)
+    return false;
+  p->n = (size_t) PQntuples(r);
+  p->rows = calloc(p->n + 1, sizeof *p->rows);
+  if (p->rows == NULL)
+    abort();
+  for (size_t i = 0; i < p->n; i++)
+    p->rows[i] = (struct crow){.id = to_i64(PQgetvalue(r, (int) i, 0)),
+                               .hash = (uint64_t) to_i64(PQgetvalue(r, (int) i, 1))};
+  PQclear(r);
+  return true;
+}
 
 /* The rows to write (into *write) and the ids to delete first (as a PostgreSQL array
- * literal into *ids) when only the changes since the published state go out. */
-static void customer_changes(const struct crow *rows, size_t n, const struct rows *all,
-                             struct rows *write, struct rows *ids)
+ * literal into *ids): the rows that differ from the published ones, and the published
+ * rows of customers no longer there. Returns how many rows differ. */
+static size_t customer_changes(const struct published *pub, const struct crow *rows, size_t n,
+                               const struct rows *all, struct rows *write, struct rows *ids)
 {
-  size_t j = 0;
+  size_t j = 0, changed = 0;
   rows_put(ids, "{", 1);
   bool first = true;
   for (size_t i = 0; i <= n; i++) {
     /* published rows with a lower id than this one are gone */
-    while (j < published.n && (i == n || published.rows[j].id < rows[i].id)) {
+    while (j < pub->n && (i == n || pub->rows[j].id < rows[i].id)) {
       char id[32];
-      int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", published.rows[j++].id);
+      int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", pub->rows[j++].id);
       rows_put(ids, id, (size_t) k);
       first = false;
     }
     if (i == n)
       break;
-    bool same = j < published.n && published.rows[j].id == rows[i].id &&
-                published.rows[j].hash == rows[i].hash;
-    if (j < published.n && published.rows[j].id == rows[i].id)
+    bool same = j < pub->n && pub->rows[j].id == rows[i].id && pub->rows[j].hash == rows[i].hash;
+    if (j < pub->n && pub->rows[j].id == rows[i].id)
       j++;
     if (same)
       continue;
@@ -748,29 +762,37 @@ static void customer_changes(const struct crow *rows, size_t n, const struct row
     rows_put(ids, id, (size_t) k);
     first = false;
     rows_put(write, all->p + rows[i].off, rows[i].len);
+    changed++;
   }
   rows_put(ids, "}", 2); /* with the NUL */
+  return changed;
 }
 
-/* Replaces customer_metrics: only the changed rows when this process published the state
- * the table holds (version, today as analytics_state says), else all of them. */
-static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all,
-                              int64_t db_version, int32_t db_today)
+/* Replaces customer_metrics by the rows that changed (each row carries the hash of its
+ * text), or all of them when most changed (e.g. a CLV refit moves every prediction). */
+static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all)
 {
   static const char copy_sql[] = "COPY customer_metrics (customer_id, revenue_to_date, tier, "
-                                 "quadrant, phase, potential, body) FROM STDIN";
+                                 "quadrant, phase, potential, body, hash) FROM STDIN";
   size_t n = run->snap.n_customers;
-  if (!(published.valid && published.version == db_version && published.today == db_today))
-    return exec_ok(run, "DELETE FROM customer_metrics") && copy_in(run, copy_sql, all);
+  struct published pub = {0};
+  if (!read_published(run, &pub))
+    return false;
   struct rows write = {0}, ids = {0};
-  customer_changes(rows, n, all, &write, &ids);
-  const char *params[] = {ids.p};
-  PGresult *r = query(run, "DELETE FROM customer_metrics WHERE customer_id = ANY($1::bigint[])",
-                      1, params);
-  bool ok = r != NULL && (write.len == 0 || copy_in(run, copy_sql, &write));
-  PQclear(r);
+  size_t changed = customer_changes(&pub, rows, n, all, &write, &ids);
+  bool ok;
+  if (changed > n / 2) {
+    ok = exec_ok(run, "DELETE FROM customer_metrics") && copy_in(run, copy_sql, all);
+  } else {
+    const char *params[] = {ids.p};
+    PGresult *r = query(run, "DELETE FROM customer_metrics WHERE customer_id = ANY($1::bigint[])",
+                        1, params);
+    ok = r != NULL && (write.len == 0 || copy_in(run, copy_sql, &write));
+    PQclear(r);
+  }
   free(write.p);
   free(ids.p);
+  free(pub.rows);
   return ok;
 }
 
@@ -810,31 +832,22 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   free(half.rows.p);
   json_decref(as_of);
 
-  pthread_mutex_lock(&published_lock);
   *skipped = false;
   bool ok = exec_ok(run, "BEGIN");
   PGresult *r = NULL;
-  int64_t db_version = -1;
-  int32_t db_today = LTVD_AN_NO_DAY;
   if (ok) {
     const char *params[] = {version, today};
     r = query(run, "SELECT computed_version IS NOT NULL AND (computed_version > $1::bigint "
-                   "OR (computed_version = $1::bigint AND today > $2::date)), "
-                   "coalesce(computed_version, -1), coalesce(today::text, '') "
+                   "OR (computed_version = $1::bigint AND today > $2::date)) "
                    "FROM analytics_state FOR UPDATE", 2, params);
     ok = r != NULL;
     *skipped = ok && PQgetvalue(r, 0, 0)[0] == 't';
-    if (ok) {
-      db_version = to_i64(PQgetvalue(r, 0, 1));
-      if (!ltvd_an_parse_day(PQgetvalue(r, 0, 2), &db_today))
-        db_today = LTVD_AN_NO_DAY;
-    }
     PQclear(r);
   }
   if (ok && !*skipped) {
     const char *params[] = {version, today, month, computed_at};
     const char *month_param[] = {month};
-    ok = publish_customers(run, crows, &customers, db_version, db_today) &&
+    ok = publish_customers(run, crows, &customers) &&
          exec_ok(run, "DELETE FROM analytics_docs") &&
          copy_in(run, "COPY analytics_docs (name, body) FROM STDIN", &docs);
     if (ok) {
@@ -856,15 +869,6 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
     ok = ok && exec_ok(run, "NOTIFY ltvd_analytics");
   }
   ok = exec_ok(run, ok ? "COMMIT" : "ROLLBACK") && ok;
-  if (ok && !*skipped) { /* keep what is now published */
-    free(published.rows);
-    published = (struct published){.valid = true, .version = s->data_version,
-                                     .today = s->today, .n = s->n_customers, .rows = crows};
-    crows = NULL;
-  } else if (!ok) {
-    published.valid = false;
-  }
-  pthread_mutex_unlock(&published_lock);
   free(crows);
   free(docs.p);
   free(series.p);
