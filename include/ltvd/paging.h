@@ -45,4 +45,11 @@ json_t *ltvd_paging_wrap_new(json_t *results, bool more, int64_t last_id);
 json_t *ltvd_paging_wrap_key_new(json_t *results, bool more, const char *last_key);
 json_t *ltvd_paging_wrap_offset_new(json_t *results, bool more, int64_t next_offset);
 
+/* Replies with a page of an id-ordered list: res holds up to limit + 1 rows (it is
+ * cleared here; NULL gives the database error's reply), each made JSON by row_json, and
+ * "paging" names the last id shown when more rows follow. */
+int ltvd_reply_id_page(struct ltvd_req *r, const struct ltvd_page *page, PGresult *res,
+                       json_t *(*row_json)(const PGresult *, int),
+                       int64_t (*row_id)(const PGresult *, int));
+
 #endif

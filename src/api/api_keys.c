@@ -30,17 +30,7 @@ int ltvd_api_api_keys_list(struct ltvd_req *r)
 
   if ((status = ltvd_paging_parse(r, &page)))
     return status;
-  PGresult *res = ltvd_db_api_key_list(r->db, page.after, page.limit + 1);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  int n = PQntuples(res);
-  bool more = n > page.limit;
-  json_t *results = json_array();
-  for (int i = 0; i < n && i < page.limit; i++)
-    json_array_append_new(results, ltvd_db_api_key_json(res, i));
-  int64_t last = more ? ltvd_db_api_key_id(res, page.limit - 1) : 0;
-  PQclear(res);
-  return ltvd_reply_json_new(r, 200, ltvd_paging_wrap_new(results, more, last));
+  return ltvd_reply_id_page(r, &page, ltvd_db_api_key_list(r->db, page.after, page.limit + 1), ltvd_db_api_key_json, ltvd_db_api_key_id);
 }
 
 int ltvd_api_api_keys_create(struct ltvd_req *r)

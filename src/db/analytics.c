@@ -15,6 +15,7 @@
 
 #include "ltvd/analytics.h"
 #include "ltvd/clock.h"
+#include "ltvd/copy_text.h"
 #include "ltvd/db.h"
 #include "ltvd/json_out.h"
 #include "ltvd/log.h"
@@ -497,63 +498,9 @@ static bool load(struct run *run)
 /* ---- publishing ---------------------------------------------------------------- */
 
 /* A growing buffer of COPY text rows. */
-struct rows {
-  char *p;
-  size_t len, cap;
-};
-
-static void rows_put(struct rows *b, const char *s, size_t n)
+static bool copy_in(struct run *run, const char *sql, struct ltvd_copy_rows *b)
 {
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->p = realloc(b->p, b->cap);
-    if (b->p == NULL)
-      abort();
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-/* A field, escaped for COPY text; NULL writes \N. */
-static void rows_field(struct rows *b, const char *s, bool last)
-{
-  if (s == NULL) {
-    rows_put(b, "\\N", 2);
-  } else {
-    const char *run = s;
-    for (; *s; s++) {
-      const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n"
-                      : *s == '\r' ? "\\r" : NULL;
-      if (esc == NULL)
-        continue;
-      rows_put(b, run, (size_t) (s - run));
-      rows_put(b, esc, 2);
-      run = s + 1;
-    }
-    rows_put(b, run, (size_t) (s - run));
-  }
-  rows_put(b, last ? "\n" : "\t", 1);
-}
-
-static void rows_json(struct rows *b, json_t *v, bool last)
-{
-  char *text = ltvd_json_dumps(v);
-  rows_field(b, text, last);
-  free(text);
-  json_decref(v);
-}
-
-static bool copy_in(struct run *run, const char *sql, struct rows *b)
-{
-  bool ok = ltvd_db_copy_begin(run->c, sql);
-  for (size_t off = 0; ok && off < b->len; off += 1 << 20) {
-    size_t n = b->len - off < (1u << 20) ? b->len - off : 1u << 20;
-    ok = ltvd_db_copy_put(run->c, b->p + off, n);
-  }
-  ok = ltvd_db_copy_end(run->c, ok) && ok;
-  if (!ok)
-    fail(run, "%.60s: %s", sql, ltvd_db_last_message());
-  return ok;
+  return ltvd_copy_send(run->c, sql, b) || fail(run, "%.60s: %s", sql, ltvd_db_last_message());
 }
 
 /* {"as_of", "currency", ...members of doc} as one response body. */
@@ -571,10 +518,10 @@ static json_t *response(const json_t *as_of, const char *currency, json_t *doc)
   return o;
 }
 
-static void doc_row(struct rows *b, const char *name, json_t *body)
+static void doc_row(struct ltvd_copy_rows *b, const char *name, json_t *body)
 {
-  rows_field(b, name, false);
-  rows_json(b, body, true);
+  ltvd_copy_field(b, name, false);
+  ltvd_copy_field_json(b, body, true);
 }
 
 static json_t *ltv_by(int a, int b)
@@ -587,7 +534,7 @@ static json_t *ltv_by(int a, int b)
 }
 
 static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
-                        const char *cur, struct rows *docs)
+                        const char *cur, struct ltvd_copy_rows *docs)
 {
   doc_row(docs, "as_of", json_deep_copy(as_of));
   for (int a = 0; a < LTVD_AN_AXES; a++)
@@ -613,7 +560,7 @@ static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
 }
 
 /* The series rows: this month's single-axis LTV rows, and every month's movements. */
-static void render_series(const struct ltvd_an_results *res, struct rows *series)
+static void render_series(const struct ltvd_an_results *res, struct ltvd_copy_rows *series)
 {
   char month[11];
   ltvd_an_format_day(ltvd_an_month_first(res->snap->month), month);
@@ -628,11 +575,11 @@ static void render_series(const struct ltvd_an_results *res, struct rows *series
       snprintf(pos, sizeof pos, "%zu", i);
       json_t *r = json_pack("{s:s}", "month", month_text);
       json_object_update(r, row);
-      rows_field(series, "ltv", false);
-      rows_field(series, ltvd_an_axis_name(a), false);
-      rows_field(series, month, false);
-      rows_field(series, pos, false);
-      rows_json(series, r, true);
+      ltvd_copy_field(series, "ltv", false);
+      ltvd_copy_field(series, ltvd_an_axis_name(a), false);
+      ltvd_copy_field(series, month, false);
+      ltvd_copy_field(series, pos, false);
+      ltvd_copy_field_json(series, r, true);
     }
     json_decref(rows);
   }
@@ -643,11 +590,11 @@ static void render_series(const struct ltvd_an_results *res, struct rows *series
     const char *m = json_string_value(json_object_get(row, "month"));
     char first[11];
     snprintf(first, sizeof first, "%.7s-01", m ? m : "0000-00");
-    rows_field(series, "mrr_movements", false);
-    rows_field(series, "", false);
-    rows_field(series, first, false);
-    rows_field(series, "0", false);
-    rows_json(series, json_incref(row), true);
+    ltvd_copy_field(series, "mrr_movements", false);
+    ltvd_copy_field(series, "", false);
+    ltvd_copy_field(series, first, false);
+    ltvd_copy_field(series, "0", false);
+    ltvd_copy_field_json(series, json_incref(row), true);
   }
   json_decref(moves);
 }
@@ -668,7 +615,7 @@ static uint64_t fnv1a(const char *p, size_t n)
 }
 
 /* The rows of customers [from, to) into b, described in out[from, to). */
-static void render_customers(const struct ltvd_an_results *res, struct rows *b, struct crow *out,
+static void render_customers(const struct ltvd_an_results *res, struct ltvd_copy_rows *b, struct crow *out,
                              size_t from, size_t to)
 {
   const struct ltvd_an_snapshot *s = res->snap;
@@ -680,17 +627,17 @@ static void render_customers(const struct ltvd_an_results *res, struct rows *b, 
     snprintf(rtd, sizeof rtd, "%" PRId64, m->revenue_to_date);
     if (!isnan(m->potential))
       ltvd_json_real(m->potential, pot);
-    rows_field(b, id, false);
-    rows_field(b, rtd, false);
-    rows_field(b, ltvd_an_tier_name(m->tier), false);
-    rows_field(b, ltvd_an_quadrant_name(m->quadrant), false);
-    rows_field(b, ltvd_an_phase_name(m->phase), false);
-    rows_field(b, isnan(m->potential) ? NULL : pot, false);
-    rows_json(b, ltvd_an_customer_metrics(res, i), false);
+    ltvd_copy_field(b, id, false);
+    ltvd_copy_field(b, rtd, false);
+    ltvd_copy_field(b, ltvd_an_tier_name(m->tier), false);
+    ltvd_copy_field(b, ltvd_an_quadrant_name(m->quadrant), false);
+    ltvd_copy_field(b, ltvd_an_phase_name(m->phase), false);
+    ltvd_copy_field(b, isnan(m->potential) ? NULL : pot, false);
+    ltvd_copy_field_json(b, ltvd_an_customer_metrics(res, i), false);
     uint64_t hash = fnv1a(b->p + start, b->len - start);
     char hash_text[24];
     snprintf(hash_text, sizeof hash_text, "%" PRId64, (int64_t) hash);
-    rows_field(b, hash_text, true);
+    ltvd_copy_field(b, hash_text, true);
     out[i] = (struct crow){.id = s->customers[i].id, .off = start, .len = b->len - start,
                            .hash = hash};
   }
@@ -700,7 +647,7 @@ struct render_half {
   const struct ltvd_an_results *res;
   struct crow *out;
   size_t from, to;
-  struct rows rows;
+  struct ltvd_copy_rows rows;
 };
 
 static void *render_half_main(void *arg)
@@ -737,17 +684,17 @@ static bool read_published(struct run *run, struct published *p)
  * literal into *ids): the rows that differ from the published ones, and the published
  * rows of customers no longer there. Returns how many rows differ. */
 static size_t customer_changes(const struct published *pub, const struct crow *rows, size_t n,
-                               const struct rows *all, struct rows *write, struct rows *ids)
+                               const struct ltvd_copy_rows *all, struct ltvd_copy_rows *write, struct ltvd_copy_rows *ids)
 {
   size_t j = 0, changed = 0;
-  rows_put(ids, "{", 1);
+  ltvd_copy_put(ids, "{", 1);
   bool first = true;
   for (size_t i = 0; i <= n; i++) {
     /* published rows with a lower id than this one are gone */
     while (j < pub->n && (i == n || pub->rows[j].id < rows[i].id)) {
       char id[32];
       int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", pub->rows[j++].id);
-      rows_put(ids, id, (size_t) k);
+      ltvd_copy_put(ids, id, (size_t) k);
       first = false;
     }
     if (i == n)
@@ -759,18 +706,18 @@ static size_t customer_changes(const struct published *pub, const struct crow *r
       continue;
     char id[32];
     int k = snprintf(id, sizeof id, "%s%" PRId64, first ? "" : ",", rows[i].id);
-    rows_put(ids, id, (size_t) k);
+    ltvd_copy_put(ids, id, (size_t) k);
     first = false;
-    rows_put(write, all->p + rows[i].off, rows[i].len);
+    ltvd_copy_put(write, all->p + rows[i].off, rows[i].len);
     changed++;
   }
-  rows_put(ids, "}", 2); /* with the NUL */
+  ltvd_copy_put(ids, "}", 2); /* with the NUL */
   return changed;
 }
 
 /* Replaces customer_metrics by the rows that changed (each row carries the hash of its
  * text), or all of them when most changed (e.g. a CLV refit moves every prediction). */
-static bool publish_customers(struct run *run, const struct crow *rows, struct rows *all)
+static bool publish_customers(struct run *run, const struct crow *rows, struct ltvd_copy_rows *all)
 {
   static const char copy_sql[] = "COPY customer_metrics (customer_id, revenue_to_date, tier, "
                                  "quadrant, phase, potential, body, hash) FROM STDIN";
@@ -778,7 +725,7 @@ static bool publish_customers(struct run *run, const struct crow *rows, struct r
   struct published pub = {0};
   if (!read_published(run, &pub))
     return false;
-  struct rows write = {0}, ids = {0};
+  struct ltvd_copy_rows write = {0}, ids = {0};
   size_t changed = customer_changes(&pub, rows, n, all, &write, &ids);
   bool ok;
   if (changed > n / 2) {
@@ -809,7 +756,7 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   struct ltvd_an_as_of a = {.data_version = s->data_version, .currency = run->cfg->currency};
   memcpy(a.computed_at, computed_at, sizeof a.computed_at);
   json_t *as_of = ltvd_an_as_of_json(&a, s);
-  struct rows docs = {0}, series = {0}, customers = {0};
+  struct ltvd_copy_rows docs = {0}, series = {0}, customers = {0};
   struct crow *crows = calloc(s->n_customers + 1, sizeof *crows);
   if (crows == NULL)
     abort();
@@ -828,7 +775,7 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
   for (size_t i = half.from; i < half.to; i++)
     crows[i].off += customers.len;
   if (half.rows.len > 0)
-    rows_put(&customers, half.rows.p, half.rows.len);
+    ltvd_copy_put(&customers, half.rows.p, half.rows.len);
   free(half.rows.p);
   json_decref(as_of);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/copy_text.h"
 #include "ltvd/db.h"
 #include "ltvd/json_out.h"
 
@@ -48,85 +49,36 @@ static bool command(struct pub *p, const char *sql, int n, const char *const *pa
 
 /* ---- COPY text ------------------------------------------------------------------- */
 
-struct buf {
-  char *p;
-  size_t len, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->p = realloc(b->p, b->cap);
-    if (b->p == NULL)
-      abort();
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-/* A field escaped for COPY's text format (NULL writes \N), then a tab or the row's end. */
-static void field(struct buf *b, const char *s, bool last)
-{
-  if (s == NULL)
-    put(b, "\\N", 2);
-  for (; s != NULL && *s; s++) {
-    const char *esc = *s == '\\'   ? "\\\\"
-                      : *s == '\t' ? "\\t"
-                      : *s == '\n' ? "\\n"
-                      : *s == '\r' ? "\\r"
-                                   : NULL;
-    if (esc)
-      put(b, esc, 2);
-    else
-      put(b, s, 1);
-  }
-  put(b, last ? "\n" : "\t", 1);
-}
-
-static void field_fmt(struct buf *b, bool last, const char *fmt, ...)
+static void field_fmt(struct ltvd_copy_rows *b, bool last, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void field_fmt(struct buf *b, bool last, const char *fmt, ...)
+static void field_fmt(struct ltvd_copy_rows *b, bool last, const char *fmt, ...)
 {
   char text[64];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
-  field(b, text, last);
+  ltvd_copy_field(b, text, last);
 }
 
-static void field_json(struct buf *b, json_t *v, bool last)
-{
-  char *text = ltvd_json_dumps(v);
-  field(b, text, last);
-  free(text);
-  json_decref(v);
-}
-
-static void field_real(struct buf *b, double v, bool last)
+static void field_real(struct ltvd_copy_rows *b, double v, bool last)
 {
   char text[32];
   ltvd_json_real(v, text);
-  field(b, text, last);
+  ltvd_copy_field(b, text, last);
 }
 
-static void field_small(struct buf *b, int v, bool last)
+static void field_small(struct ltvd_copy_rows *b, int v, bool last)
 {
   if (v < 0)
-    field(b, NULL, last);
+    ltvd_copy_field(b, NULL, last);
   else
     field_fmt(b, last, "%d", v);
 }
 
-static bool copy_in(struct pub *p, const char *sql, struct buf *b)
+static bool copy_in(struct pub *p, const char *sql, struct ltvd_copy_rows *b)
 {
-  bool ok = ltvd_db_copy_begin(p->c, sql);
-  for (size_t off = 0; ok && off < b->len; off += 1u << 20) {
-    size_t n = b->len - off < (1u << 20) ? b->len - off : 1u << 20;
-    ok = ltvd_db_copy_put(p->c, b->p + off, n);
-  }
-  ok = ltvd_db_copy_end(p->c, ok) && ok;
+  bool ok = ltvd_copy_send(p->c, sql, b);
   free(b->p);
   memset(b, 0, sizeof *b);
   return ok || fail(p, sql, ltvd_db_last_message());
@@ -267,13 +219,13 @@ static bool write_alerts(struct pub *p, const struct ltvd_an_alerts *alerts,
 {
   if (alerts->n == 0)
     return true;
-  struct buf b = {0};
+  struct ltvd_copy_rows b = {0};
   for (size_t i = 0; i < alerts->n; i++) {
     const struct ltvd_an_alert *a = &alerts->a[i];
-    field(&b, ltvd_an_alert_type_name(a->type), false);
+    ltvd_copy_field(&b, ltvd_an_alert_type_name(a->type), false);
     field_fmt(&b, false, "%" PRId64, a->customer_id);
-    field(&b, computed_at, false);
-    field_json(&b, json_incref(a->data), true);
+    ltvd_copy_field(&b, computed_at, false);
+    ltvd_copy_field_json(&b, json_incref(a->data), true);
   }
   return copy_in(p, "COPY alerts (type, customer_id, created_at, data) FROM STDIN", &b);
 }
@@ -281,22 +233,22 @@ static bool write_alerts(struct pub *p, const struct ltvd_an_alerts *alerts,
 static bool write_opportunities(struct pub *p, const struct ltvd_an_results *res,
                                 const struct ltvd_an_opps *o)
 {
-  struct buf b = {0};
+  struct ltvd_copy_rows b = {0};
   for (size_t i = 0; i < o->n; i++) {
     const struct ltvd_an_opp *op = &o->opps[i];
     const struct ltvd_an_cmetrics *m = &res->c[op->customer];
-    field(&b, op->id, false);
+    ltvd_copy_field(&b, op->id, false);
     field_fmt(&b, false, "%zu", i + 1);
     field_fmt(&b, false, "%" PRId64, op->customer_id);
-    field(&b, ltvd_an_opp_type_name(op->type), false);
-    field(&b, res->snap->families[op->family], false);
-    field(&b, res->snap->products[op->product].key, false);
-    field(&b, ltvd_an_quadrant_name(m->quadrant), false);
-    field(&b, ltvd_an_tier_name(m->tier), false);
+    ltvd_copy_field(&b, ltvd_an_opp_type_name(op->type), false);
+    ltvd_copy_field(&b, res->snap->families[op->family], false);
+    ltvd_copy_field(&b, res->snap->products[op->product].key, false);
+    ltvd_copy_field(&b, ltvd_an_quadrant_name(m->quadrant), false);
+    ltvd_copy_field(&b, ltvd_an_tier_name(m->tier), false);
     field_real(&b, op->score, false);
     field_real(&b, op->expected_annual_value, false);
     field_real(&b, op->priority, false);
-    field_json(&b, ltvd_an_opp_json(res, op), true);
+    ltvd_copy_field_json(&b, ltvd_an_opp_json(res, op), true);
   }
   bool ok = command(p, "DELETE FROM opportunities", 0, NULL) &&
             (o->n == 0 ||
@@ -342,7 +294,7 @@ static bool same_customer(const struct ltvd_an_alert_customer *a,
   return a->tier == b->tier && a->quadrant == b->quadrant && a->standing == b->standing;
 }
 
-static void copy_customer(struct buf *b, const struct ltvd_an_alert_customer *c)
+static void copy_customer(struct ltvd_copy_rows *b, const struct ltvd_an_alert_customer *c)
 {
   field_fmt(b, false, "%" PRId64, c->customer_id);
   field_small(b, c->tier, false);
@@ -350,11 +302,11 @@ static void copy_customer(struct buf *b, const struct ltvd_an_alert_customer *c)
   field_small(b, c->standing, true);
 }
 
-static void array_id(struct buf *b, int64_t id)
+static void array_id(struct ltvd_copy_rows *b, int64_t id)
 {
   char text[24];
   int n = snprintf(text, sizeof text, "%s%" PRId64, b->len ? "," : "{", id);
-  put(b, text, (size_t)n);
+  ltvd_copy_put(b, text, (size_t)n);
 }
 
 /* The baseline's customers. A run changes few of them, so only the differences with the
@@ -363,7 +315,7 @@ static void array_id(struct buf *b, int64_t id)
 static bool write_customers(struct pub *p, const struct ltvd_an_alert_state *prev,
                             const struct ltvd_an_alert_state *next)
 {
-  struct buf gone = {0}, rows = {0};
+  struct ltvd_copy_rows gone = {0}, rows = {0};
   size_t i = 0, j = 0;
   while (i < prev->n_customers || j < next->n_customers) {
     const struct ltvd_an_alert_customer *a = i < prev->n_customers ? &prev->customers[i] : NULL;
@@ -384,7 +336,7 @@ static bool write_customers(struct pub *p, const struct ltvd_an_alert_state *pre
   }
   bool ok = true;
   if (gone.len) {
-    put(&gone, "}", 1);
+    ltvd_copy_put(&gone, "}", 1);
     gone.p[gone.len] = '\0';
     const char *params[] = {gone.p};
     ok =
@@ -402,12 +354,12 @@ static bool write_baseline(struct pub *p, const struct ltvd_an_alert_state *prev
                            const struct ltvd_an_alert_state *next, const char *computed_at,
                            const char *today)
 {
-  struct buf renewals = {0};
+  struct ltvd_copy_rows renewals = {0};
   for (size_t i = 0; i < next->n_renewals; i++) {
     char day[11];
     ltvd_an_format_day(next->renewals[i].contract_end_day, day);
     field_fmt(&renewals, false, "%" PRId64, next->renewals[i].deal_id);
-    field(&renewals, day, true);
+    ltvd_copy_field(&renewals, day, true);
   }
   char seen[24];
   snprintf(seen, sizeof seen, "%" PRId64, next->nps_seen);

@@ -74,3 +74,19 @@ json_t *ltvd_paging_wrap_offset_new(json_t *results, bool more, int64_t next_off
     ltvd_offset_cursor_encode(next_offset, cursor);
   return wrap(results, more ? cursor : NULL);
 }
+
+int ltvd_reply_id_page(struct ltvd_req *r, const struct ltvd_page *page, PGresult *res,
+                       json_t *(*row_json)(const PGresult *, int),
+                       int64_t (*row_id)(const PGresult *, int))
+{
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  int n = PQntuples(res);
+  bool more = n > page->limit;
+  json_t *results = json_array();
+  for (int i = 0; i < n && i < page->limit; i++)
+    json_array_append_new(results, row_json(res, i));
+  int64_t last = more ? row_id(res, page->limit - 1) : 0;
+  PQclear(res);
+  return ltvd_reply_json_new(r, 200, ltvd_paging_wrap_new(results, more, last));
+}
