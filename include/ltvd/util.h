@@ -37,6 +37,12 @@ double ltvd_monotonic(void);
  * 1000 for KWD, 100 for the others. */
 double ltvd_currency_minor_per_major(const char *code);
 
+/* qsort and bsearch that accept an empty array with a NULL base (the C library's are
+ * declared nonnull, and UndefinedBehaviorSanitizer holds them to it). */
+void ltvd_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void *ltvd_bsearch(const void *key, const void *base, size_t n, size_t size,
+                   int (*cmp)(const void *, const void *));
+
 /* asprintf that aborts on allocation failure. */
 char *ltvd_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

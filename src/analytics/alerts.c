@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/util.h"
+
 static void *xcalloc(size_t n, size_t size)
 {
   void *p = calloc(n ? n : 1, size ? size : 1);
@@ -171,7 +173,7 @@ static void renewals(const struct ltvd_an_results *res, size_t c,
     struct ltvd_an_renewal_seen key = {d->id, d->contract_end_day};
     due[(*n_due)++] = key;
     if (prev->first_run ||
-        bsearch(&key, prev->renewals, prev->n_renewals, sizeof key, cmp_renewal) != NULL)
+        ltvd_bsearch(&key, prev->renewals, prev->n_renewals, sizeof key, cmp_renewal) != NULL)
       continue;
     add(out, LTVD_AN_ALERT_RENEWAL_DUE, cu->id,
         json_pack("{s:I, s:o, s:s, s:o}", "deal_id", (json_int_t)d->id, "contract_end_date",
@@ -195,9 +197,10 @@ static void next_renewals(const struct ltvd_an_alert_state *prev, int32_t today,
   for (size_t i = 0; i < prev->n_renewals; i++)
     if (prev->renewals[i].contract_end_day >= today)
       next->renewals[n++] = prev->renewals[i];
-  memcpy(next->renewals + n, due, n_due * sizeof *due);
+  if (n_due > 0)
+    memcpy(next->renewals + n, due, n_due * sizeof *due);
   n += n_due;
-  qsort(next->renewals, n, sizeof *next->renewals, cmp_renewal);
+  ltvd_qsort(next->renewals, n, sizeof *next->renewals, cmp_renewal);
   size_t kept = 0;
   for (size_t i = 0; i < n; i++)
     if (kept == 0 || cmp_renewal(&next->renewals[kept - 1], &next->renewals[i]) != 0)
@@ -211,8 +214,8 @@ static void new_opportunities(const struct ltvd_an_results *res, const struct lt
   const struct ltvd_an_snapshot *s = res->snap;
   for (size_t i = 0; i < opps->n; i++) {
     const struct ltvd_an_opp *o = &opps->opps[i];
-    if (bsearch(o->id, prev->opp_ids, prev->n_opps, LTVD_AN_OPP_ID_LEN, cmp_id) != NULL ||
-        bsearch(o->id, prev->hidden_ids, prev->n_hidden, LTVD_AN_OPP_ID_LEN, cmp_id) != NULL)
+    if (ltvd_bsearch(o->id, prev->opp_ids, prev->n_opps, LTVD_AN_OPP_ID_LEN, cmp_id) != NULL ||
+        ltvd_bsearch(o->id, prev->hidden_ids, prev->n_hidden, LTVD_AN_OPP_ID_LEN, cmp_id) != NULL)
       continue;
     add(out, LTVD_AN_ALERT_OPPORTUNITY_NEW, o->customer_id,
         json_pack("{s:s, s:s, s:s, s:s, s:f}", "opportunity_id", o->id, "type",
@@ -258,7 +261,7 @@ void ltvd_an_alerts_derive(const struct ltvd_an_results *res, const struct ltvd_
   next->opp_ids = xcalloc(opps->n, LTVD_AN_OPP_ID_LEN);
   for (size_t i = 0; i < opps->n; i++)
     memcpy(next->opp_ids[i], opps->opps[i].id, LTVD_AN_OPP_ID_LEN);
-  qsort(next->opp_ids, opps->n, LTVD_AN_OPP_ID_LEN, cmp_id);
+  ltvd_qsort(next->opp_ids, opps->n, LTVD_AN_OPP_ID_LEN, cmp_id);
 }
 
 void ltvd_an_alerts_free(struct ltvd_an_alerts *a)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/util.h"
+
 static const char unknown[] = "unknown";
 
 static void *xmalloc(size_t n)
@@ -127,7 +129,7 @@ static void axis_order(struct axis *x, struct interner *t, size_t n_codes)
   x->names = xmalloc(t->n * sizeof *x->names);
   if (t->n > 0)
     memcpy(x->names, t->names, t->n * sizeof *x->names);
-  qsort(x->names, t->n, sizeof *x->names, cmp_name);
+  ltvd_qsort(x->names, t->n, sizeof *x->names, cmp_name);
   uint32_t *rank = xmalloc(t->n * sizeof *rank);
   for (size_t r = 0; r < t->n; r++)
     rank[intern(t, x->names[r])] = (uint32_t) r;
@@ -453,7 +455,7 @@ json_t *ltvd_an_ltv_rows(const struct ltvd_an_results *res, int a, int b)
     t.dense = xcalloc(x.n * ny, sizeof *t.dense);
   fold(&t, res, &x, b >= 0 ? &y : NULL);
   if (t.n > 0)
-    qsort(t.a, t.n, sizeof *t.a, cmp_acc);
+    ltvd_qsort(t.a, t.n, sizeof *t.a, cmp_acc);
   for (size_t r = 0; r < t.n; r++) {
     json_t *segment = json_object();
     json_object_set_new(segment, ltvd_an_axis_name(a), json_string(x.names[t.a[r].key / ny]));

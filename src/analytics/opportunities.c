@@ -89,7 +89,7 @@ static struct family *families_new(const struct ltvd_an_snapshot *s)
       F->tiers[t].cheapest = (int)p;
   }
   for (size_t f = 0; f < s->n_families; f++)
-    qsort(fam[f].tiers, fam[f].n_tiers, sizeof *fam[f].tiers, cmp_tier_entry);
+    ltvd_qsort(fam[f].tiers, fam[f].n_tiers, sizeof *fam[f].tiers, cmp_tier_entry);
 
   /* MRR in M per customer and family */
   int64_t *sum = xcalloc(s->n_families, sizeof *sum);
@@ -462,7 +462,7 @@ void ltvd_an_opportunities(const struct ltvd_an_results *res, struct ltvd_an_opp
     op->customer_id = s->customers[op->customer].id;
     ltvd_an_opp_id(op->customer_id, op->type, s->families[op->family], op->id);
   }
-  qsort(out->opps, out->n, sizeof *out->opps, cmp_opp);
+  ltvd_qsort(out->opps, out->n, sizeof *out->opps, cmp_opp);
   families_free(x.fam, nf);
   free(x.excluded);
   free(x.usage);

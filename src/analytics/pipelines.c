@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/util.h"
+
 #define UNSCHEDULED INT32_MAX
 
 static void *xcalloc(size_t n, size_t size)
@@ -171,7 +173,7 @@ static void tally(const struct ltvd_an_snapshot *s, struct tallies *t)
   t->order = xcalloc(t->fc.n, sizeof *t->order);
   for (size_t i = 0; i < t->fc.n; i++)
     t->order[i] = (struct ordered){.key = t->fc.key[i], .bucket = i};
-  qsort(t->order, t->fc.n, sizeof *t->order, cmp_ordered);
+  ltvd_qsort(t->order, t->fc.n, sizeof *t->order, cmp_ordered);
 }
 
 static json_t *ratio(double num, int64_t den)

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "ltvd/util.h"
+
 static void *xmalloc(size_t n)
 {
   void *p = calloc(1, n ? n : 1);
@@ -35,7 +37,7 @@ void ltvd_an_percent_rank(const double *v, size_t n, double *out)
   struct ranked *r = xmalloc(n * sizeof *r);
   for (size_t i = 0; i < n; i++)
     r[i] = (struct ranked){.v = v[i], .i = i};
-  qsort(r, n, sizeof *r, cmp_ranked);
+  ltvd_qsort(r, n, sizeof *r, cmp_ranked);
   size_t first = 0; /* the position of the first of the current peers */
   for (size_t j = 0; j < n; j++) {
     if (j > 0 && r[j].v != r[j - 1].v)
@@ -55,7 +57,7 @@ double ltvd_an_percentile_cont(double *v, size_t n, double p)
 {
   if (n == 0)
     return NAN;
-  qsort(v, n, sizeof *v, cmp_double);
+  ltvd_qsort(v, n, sizeof *v, cmp_double);
   double pos = p * (double) (n - 1);
   double first = floor(pos), second = ceil(pos);
   double lo = v[(size_t) first];
@@ -90,7 +92,7 @@ static void sort_tier_order(struct ltvd_an_results *res)
     r[j] = (struct by_revenue){
         .revenue = res->c[i].revenue_to_date, .id = res->snap->customers[i].id, .i = i};
   }
-  qsort(r, n, sizeof *r, cmp_by_revenue);
+  ltvd_qsort(r, n, sizeof *r, cmp_by_revenue);
   for (size_t j = 0; j < n; j++)
     res->tier_order[j] = r[j].i;
   free(r);

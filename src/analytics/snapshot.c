@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ltvd/util.h"
+
 struct ltvd_an_build {
   size_t cap_units, cap_products, cap_pipelines, cap_customers, cap_deals, cap_history,
       cap_mrr, cap_signals;
@@ -305,7 +307,7 @@ static void sort_ranges(void *rows, size_t size, const size_t *start, size_t n_o
     char *base = (char *) rows + start[o] * size;
     size_t n = start[o + 1] - start[o];
     if (n > 64) { /* every comparator orders ties by a unique key, so qsort is safe */
-      qsort(base, n, size, cmp);
+      ltvd_qsort(base, n, size, cmp);
       continue;
     }
     for (size_t i = 1; i < n; i++) {
@@ -380,7 +382,7 @@ static void finish_families(struct ltvd_an_snapshot *s, struct ltvd_an_build *b)
   char **names = xmalloc((s->n_products + 1) * sizeof *names);
   if (s->n_products > 0)
     memcpy(names, b->product_family, s->n_products * sizeof *names);
-  qsort(names, s->n_products, sizeof *names, cmp_str);
+  ltvd_qsort(names, s->n_products, sizeof *names, cmp_str);
   s->families = xmalloc((s->n_products + 1) * sizeof *s->families);
   s->n_families = 0;
   for (size_t i = 0; i < s->n_products; i++)
@@ -433,7 +435,7 @@ static void finish_deals(struct ltvd_an_snapshot *s, struct ltvd_an_build *b, si
   } else {
     for (size_t i = 0; i < kept; i++)
       ids[i] = (struct id_pos){.id = s->deals[i].id, .pos = i};
-    qsort(ids, kept, sizeof *ids, cmp_id_pos);
+    ltvd_qsort(ids, kept, sizeof *ids, cmp_id_pos);
   }
   struct history_row *rows = xmalloc((s->n_history + 1) * sizeof *rows);
   int32_t *deal_of = calloc(s->n_history + 1, sizeof *deal_of);
@@ -447,7 +449,7 @@ static void finish_deals(struct ltvd_an_snapshot *s, struct ltvd_an_build *b, si
       pos = id >= 0 && id <= max_id ? by_id[id] : -1;
     } else {
       struct id_pos key = {.id = id};
-      struct id_pos *hit = bsearch(&key, ids, kept, sizeof *ids, cmp_id_pos);
+      struct id_pos *hit = ltvd_bsearch(&key, ids, kept, sizeof *ids, cmp_id_pos);
       pos = hit ? (int32_t) hit->pos : -1;
     }
     if (pos < 0)

@@ -15,6 +15,7 @@
 #include "ltvd/copy_text.h"
 #include "ltvd/db.h"
 #include "ltvd/json_out.h"
+#include "ltvd/util.h"
 
 struct pub {
   PGconn *c;
@@ -145,7 +146,7 @@ static size_t ids_of(PGresult *res, char (**out)[LTVD_AN_OPP_ID_LEN])
   for (size_t i = 0; i < rows; i++)
     if (PQgetlength(res, (int)i, 0) == LTVD_AN_OPP_ID_LEN - 1)
       memcpy((*out)[n++], PQgetvalue(res, (int)i, 0), LTVD_AN_OPP_ID_LEN);
-  qsort(*out, n, LTVD_AN_OPP_ID_LEN, cmp_id);
+  ltvd_qsort(*out, n, LTVD_AN_OPP_ID_LEN, cmp_id);
   return n;
 }
 

@@ -166,3 +166,15 @@ double ltvd_currency_minor_per_major(const char *code)
     return 1000;
   return 100;
 }
+
+void ltvd_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+  if (n > 1)
+    qsort(base, n, size, cmp);
+}
+
+void *ltvd_bsearch(const void *key, const void *base, size_t n, size_t size,
+                   int (*cmp)(const void *, const void *))
+{
+  return n > 0 ? bsearch(key, base, n, size, cmp) : NULL;
+}
