@@ -6,6 +6,11 @@
 
 #include "ltvd/http.h"
 
+/* For every route serving published results: 503 with Retry-After before the first run,
+ * and a stored document (analytics_docs) replied as it is. */
+int ltvd_api_analytics_not_computed(struct ltvd_req *r);
+int ltvd_api_analytics_doc(struct ltvd_req *r, const char *name);
+
 int ltvd_api_analytics_status(struct ltvd_req *r);
 int ltvd_api_analytics_recompute(struct ltvd_req *r);
 

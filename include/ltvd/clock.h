@@ -19,4 +19,7 @@ void ltvd_clock_timestamp(char out[32]);
 /* True when s is a valid calendar date YYYY-MM-DD. */
 bool ltvd_valid_date(const char *s);
 
+/* True when s is a month YYYY-MM. */
+bool ltvd_valid_month(const char *s);
+
 #endif

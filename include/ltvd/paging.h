@@ -51,5 +51,8 @@ json_t *ltvd_paging_wrap_offset_new(json_t *results, bool more, int64_t next_off
 int ltvd_reply_id_page(struct ltvd_req *r, const struct ltvd_page *page, PGresult *res,
                        json_t *(*row_json)(const PGresult *, int),
                        int64_t (*row_id)(const PGresult *, int));
+/* The same for a key-ordered list whose key is column 0 of res. */
+int ltvd_reply_key_page(struct ltvd_req *r, const struct ltvd_page *page, PGresult *res,
+                        json_t *(*row_json)(const PGresult *, int));
 
 #endif

@@ -3,7 +3,10 @@
 #include "ltvd/analytics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "ltvd/clock.h"
 
 /* Days from civil (proleptic Gregorian), after H. Hinnant's public-domain derivation. */
 int32_t ltvd_an_day(int year, int month, int day)
@@ -33,25 +36,10 @@ void ltvd_an_civil(int32_t z, int *year, int *month, int *dom)
 
 bool ltvd_an_parse_day(const char *s, int32_t *day)
 {
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+  if (!ltvd_valid_date(s))
     return false;
-  int v[3] = {0, 0, 0}, part = 0;
-  for (int i = 0; i < 10; i++) {
-    if (i == 4 || i == 7) {
-      part++;
-      continue;
-    }
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v[part] = v[part] * 10 + (s[i] - '0');
-  }
-  if (v[0] < 1 || v[1] < 1 || v[1] > 12 || v[2] < 1)
-    return false;
-  bool leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
-  if (v[2] > days[v[1] - 1] + (v[1] == 2 && leap))
-    return false;
-  *day = ltvd_an_day(v[0], v[1], v[2]);
+  int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+  *day = ltvd_an_day(y, m, d);
   return true;
 }
 

@@ -8,19 +8,19 @@
 #include <string.h>
 
 #include "ltvd/analytics.h"
+#include "ltvd/clock.h"
 #include "ltvd/db.h"
 #include "ltvd/paging.h"
 #include "ltvd/util.h"
 
-static int not_computed(struct ltvd_req *r)
+int ltvd_api_analytics_not_computed(struct ltvd_req *r)
 {
   ltvd_reply_header(r, "Retry-After", "1");
   return ltvd_problem(r, 503, "the analytics have not been computed yet; the worker "
                               "publishes them shortly after start (see GET /v1/analytics/status)");
 }
 
-/* Replies with the stored document name as it is. */
-static int reply_doc(struct ltvd_req *r, const char *name)
+int ltvd_api_analytics_doc(struct ltvd_req *r, const char *name)
 {
   PGresult *res = LTVD_DB_RUN(r->db, "analytics_doc", name);
   if (res == NULL)
@@ -28,7 +28,7 @@ static int reply_doc(struct ltvd_req *r, const char *name)
   int status = PQntuples(res) == 1
                    ? ltvd_reply_bytes(r, 200, "application/json", PQgetvalue(res, 0, 0),
                                       (size_t) PQgetlength(res, 0, 0))
-                   : not_computed(r);
+                   : ltvd_api_analytics_not_computed(r);
   PQclear(res);
   return status;
 }
@@ -71,11 +71,10 @@ static int parse_month(struct ltvd_req *r, const char *name, char out[11], const
   *value = NULL;
   if (v == NULL)
     return 0;
-  int32_t day;
+  if (!ltvd_valid_month(v))
+    return ltvd_problem_field(r, 400, name, "must be a month YYYY-MM");
   char date[16];
   snprintf(date, sizeof date, "%.7s-01", v);
-  if (strlen(v) != 7 || !ltvd_an_parse_day(date, &day))
-    return ltvd_problem_field(r, 400, name, "must be a month YYYY-MM");
   memcpy(out, date, 11);
   *value = out;
   return 0;
@@ -89,7 +88,7 @@ int ltvd_api_analytics_ltv(struct ltvd_req *r)
   char name[80];
   snprintf(name, sizeof name, "ltv:%s%s%s", ltvd_an_axis_name(a), b < 0 ? "" : ",",
            b < 0 ? "" : ltvd_an_axis_name(b));
-  return reply_doc(r, name);
+  return ltvd_api_analytics_doc(r, name);
 }
 
 /* {"as_of": <as_of>, ["currency": "...",] ["by": ["axis"],] "results": [<rows>]} from the
@@ -110,7 +109,7 @@ static int reply_series(struct ltvd_req *r, const char *kind, const char *key,
     return ltvd_reply_db_error(r);
   if (PQntuples(res) != 1) {
     PQclear(res);
-    return not_computed(r);
+    return ltvd_api_analytics_not_computed(r);
   }
   const char *as_of = PQgetvalue(res, 0, 0);
   const char *rows = PQgetvalue(res, 0, 1);
@@ -137,13 +136,13 @@ int ltvd_api_mrr_movements(struct ltvd_req *r)
   return reply_series(r, "mrr_movements", "", NULL);
 }
 
-int ltvd_api_analytics_tiers(struct ltvd_req *r) { return reply_doc(r, "tiers"); }
-int ltvd_api_analytics_quadrants(struct ltvd_req *r) { return reply_doc(r, "quadrants"); }
-int ltvd_api_analytics_lifecycle(struct ltvd_req *r) { return reply_doc(r, "lifecycle"); }
-int ltvd_api_analytics_cohorts(struct ltvd_req *r) { return reply_doc(r, "cohorts"); }
-int ltvd_api_analytics_pipelines(struct ltvd_req *r) { return reply_doc(r, "pipelines"); }
-int ltvd_api_analytics_clv_model(struct ltvd_req *r) { return reply_doc(r, "clv_model"); }
-int ltvd_api_mrr_summary(struct ltvd_req *r) { return reply_doc(r, "mrr_summary"); }
+int ltvd_api_analytics_tiers(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "tiers"); }
+int ltvd_api_analytics_quadrants(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "quadrants"); }
+int ltvd_api_analytics_lifecycle(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "lifecycle"); }
+int ltvd_api_analytics_cohorts(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "cohorts"); }
+int ltvd_api_analytics_pipelines(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "pipelines"); }
+int ltvd_api_analytics_clv_model(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "clv_model"); }
+int ltvd_api_mrr_summary(struct ltvd_req *r) { return ltvd_api_analytics_doc(r, "mrr_summary"); }
 
 int ltvd_api_analytics_quadrant_customers(struct ltvd_req *r)
 {
@@ -163,7 +162,7 @@ int ltvd_api_analytics_quadrant_customers(struct ltvd_req *r)
   int n = PQntuples(res);
   if (n == 0) {
     PQclear(res);
-    return not_computed(r);
+    return ltvd_api_analytics_not_computed(r);
   }
   json_t *as_of = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
   json_t *results = json_array();

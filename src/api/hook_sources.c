@@ -64,18 +64,7 @@ int ltvd_api_hook_sources_list(struct ltvd_req *r)
 
   if ((status = ltvd_paging_parse_kind(r, LTVD_CURSOR_KEY, &page)))
     return status;
-  PGresult *res = ltvd_db_hook_source_list(r->db, page.after_key, page.limit + 1);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  int n = PQntuples(res);
-  bool more = n > page.limit;
-  json_t *results = json_array();
-  for (int i = 0; i < n && i < page.limit; i++)
-    json_array_append_new(results, ltvd_db_hook_source_json(res, i));
-  json_t *body =
-      ltvd_paging_wrap_key_new(results, more, more ? PQgetvalue(res, page.limit - 1, 0) : NULL);
-  PQclear(res);
-  return ltvd_reply_json_new(r, 200, body);
+  return ltvd_reply_key_page(r, &page, ltvd_db_hook_source_list(r->db, page.after_key, page.limit + 1), ltvd_db_hook_source_json);
 }
 
 int ltvd_api_hook_sources_create(struct ltvd_req *r)

@@ -36,24 +36,13 @@ const struct ltvd_field ltvd_mrr_line_fields[] = {
     {NULL, 0, 0, 0, 0, NULL},
 };
 
-static bool valid_month(const char *s)
-{
-  char date[11];
-
-  if (s == NULL || strlen(s) != 7)
-    return false;
-  memcpy(date, s, 7);
-  memcpy(date + 7, "-01", 4);
-  return ltvd_valid_date(date);
-}
-
 int ltvd_mrr_line_check(const json_t *in, long index, json_t *errors)
 {
   int n = ltvd_validate(in, ltvd_mrr_line_fields, NULL, LTVD_VALIDATE_CREATE, index, errors);
   json_t *month = json_object_get(in, "month");
 
   if (json_is_string(month) && json_string_length(month) == 7 &&
-      !valid_month(json_string_value(month))) {
+      !ltvd_valid_month(json_string_value(month))) {
     json_array_append_new(errors, ltvd_field_error("month", index, "must be a month YYYY-MM"));
     n++;
   }
@@ -166,7 +155,7 @@ int ltvd_api_mrr_put_month(struct ltvd_req *r)
 
   if ((status = ltvd_req_id(r, 0, &id)))
     return status;
-  if (!valid_month(month))
+  if (!ltvd_valid_month(month))
     return ltvd_problem_field(r, 400, "month", "the month in the path must be YYYY-MM");
   /* the lock orders concurrent replacements of the customer's months */
   if ((status = ltvd_api_customer_live(r, id, true)))
@@ -199,9 +188,9 @@ int ltvd_api_mrr_list(struct ltvd_req *r)
 
   if ((status = ltvd_req_id(r, 0, &id)))
     return status;
-  if (from && !valid_month(from))
+  if (from && !ltvd_valid_month(from))
     return ltvd_problem_field(r, 400, "from", "must be a month YYYY-MM");
-  if (to && !valid_month(to))
+  if (to && !ltvd_valid_month(to))
     return ltvd_problem_field(r, 400, "to", "must be a month YYYY-MM");
   if (from && to && strcmp(from, to) > 0)
     return ltvd_problem_field(r, 400, "from", "must not be after to (%s)", to);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ltvd/analytics_api.h"
 #include "ltvd/clock.h"
 #include "ltvd/db.h"
 #include "ltvd/deals_db.h"
@@ -21,14 +22,6 @@
 #include "ltvd/paging.h"
 #include "ltvd/util.h"
 #include "ltvd/validate.h"
-
-static int not_computed(struct ltvd_req *r)
-{
-  ltvd_reply_header(r, "Retry-After", "1");
-  return ltvd_problem(r, 503,
-                      "the analytics have not been computed yet; the worker "
-                      "publishes them shortly after start (see GET /v1/analytics/status)");
-}
 
 /* ---- the list --------------------------------------------------------------------- */
 
@@ -207,7 +200,7 @@ int ltvd_api_opportunities_list(struct ltvd_req *r)
   int n = PQntuples(res);
   if (n == 0) {
     PQclear(res);
-    return not_computed(r);
+    return ltvd_api_analytics_not_computed(r);
   }
   int rows = PQgetisnull(res, 0, 1) ? 0 : n;
   bool more = limited && rows > page.limit;
@@ -332,26 +325,13 @@ int ltvd_api_opportunities_get(struct ltvd_req *r)
 
 /* ---- documents ----------------------------------------------------------------------- */
 
-static int reply_doc(struct ltvd_req *r, const char *name)
-{
-  PGresult *res = LTVD_DB_RUN(r->db, "analytics_doc", name);
-  if (res == NULL)
-    return ltvd_reply_db_error(r);
-  int status = PQntuples(res) == 1
-                   ? ltvd_reply_bytes(r, 200, "application/json", PQgetvalue(res, 0, 0),
-                                      (size_t)PQgetlength(res, 0, 0))
-                   : not_computed(r);
-  PQclear(res);
-  return status;
-}
-
 int ltvd_api_opportunities_at_risk(struct ltvd_req *r)
 {
-  return reply_doc(r, "at_risk");
+  return ltvd_api_analytics_doc(r, "at_risk");
 }
 int ltvd_api_cross_sell_rules(struct ltvd_req *r)
 {
-  return reply_doc(r, "cross_sell_rules");
+  return ltvd_api_analytics_doc(r, "cross_sell_rules");
 }
 
 /* ---- converting into a deal ------------------------------------------------------------ */

@@ -533,8 +533,10 @@ static json_t *ltv_by(int a, int b)
   return by;
 }
 
+/* The documents; single[a] receives the rows of axis a alone (for the series). */
 static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
-                        const char *cur, struct ltvd_copy_rows *docs)
+                        const char *cur, struct ltvd_copy_rows *docs,
+                        json_t *single[LTVD_AN_AXES])
 {
   doc_row(docs, "as_of", json_deep_copy(as_of));
   for (int a = 0; a < LTVD_AN_AXES; a++)
@@ -544,8 +546,10 @@ static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
       char name[80];
       snprintf(name, sizeof name, "ltv:%s%s%s", ltvd_an_axis_name(a), b < 0 ? "" : ",",
                b < 0 ? "" : ltvd_an_axis_name(b));
-      json_t *doc = json_pack("{s:o, s:o}", "by", ltv_by(a, b), "results",
-                              ltvd_an_ltv_rows(res, a, b));
+      json_t *rows = ltvd_an_ltv_rows(res, a, b);
+      if (b == LTVD_AN_NONE)
+        single[a] = json_incref(rows);
+      json_t *doc = json_pack("{s:o, s:o}", "by", ltv_by(a, b), "results", rows);
       doc_row(docs, name, response(as_of, cur, doc));
     }
   doc_row(docs, "tiers", response(as_of, cur, ltvd_an_tiers_doc(res)));
@@ -560,14 +564,15 @@ static void render_docs(const struct ltvd_an_results *res, const json_t *as_of,
 }
 
 /* The series rows: this month's single-axis LTV rows, and every month's movements. */
-static void render_series(const struct ltvd_an_results *res, struct ltvd_copy_rows *series)
+static void render_series(const struct ltvd_an_results *res, json_t *single[LTVD_AN_AXES],
+                          struct ltvd_copy_rows *series)
 {
   char month[11];
   ltvd_an_format_day(ltvd_an_month_first(res->snap->month), month);
   char month_text[8];
   ltvd_an_format_month(res->snap->month, month_text);
   for (int a = 0; a < LTVD_AN_AXES; a++) {
-    json_t *rows = ltvd_an_ltv_rows(res, a, LTVD_AN_NONE);
+    json_t *rows = single[a];
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row) {
@@ -765,8 +770,9 @@ static bool publish(struct run *run, const struct ltvd_an_results *res, bool *sk
                              .to = s->n_customers};
   pthread_t thread;
   bool threaded = pthread_create(&thread, NULL, render_half_main, &half) == 0;
-  render_docs(res, as_of, run->cfg->currency, &docs);
-  render_series(res, &series);
+  json_t *single[LTVD_AN_AXES];
+  render_docs(res, as_of, run->cfg->currency, &docs, single);
+  render_series(res, single, &series);
   render_customers(res, &customers, crows, 0, half.from);
   if (threaded)
     pthread_join(thread, NULL);

@@ -90,3 +90,19 @@ int ltvd_reply_id_page(struct ltvd_req *r, const struct ltvd_page *page, PGresul
   PQclear(res);
   return ltvd_reply_json_new(r, 200, ltvd_paging_wrap_new(results, more, last));
 }
+
+int ltvd_reply_key_page(struct ltvd_req *r, const struct ltvd_page *page, PGresult *res,
+                        json_t *(*row_json)(const PGresult *, int))
+{
+  if (res == NULL)
+    return ltvd_reply_db_error(r);
+  int n = PQntuples(res);
+  bool more = n > page->limit;
+  json_t *results = json_array();
+  for (int i = 0; i < n && i < page->limit; i++)
+    json_array_append_new(results, row_json(res, i));
+  json_t *body = ltvd_paging_wrap_key_new(results, more,
+                                          more ? PQgetvalue(res, page->limit - 1, 0) : NULL);
+  PQclear(res);
+  return ltvd_reply_json_new(r, 200, body);
+}

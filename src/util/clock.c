@@ -25,6 +25,17 @@ bool ltvd_valid_date(const char *s)
   return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
+bool ltvd_valid_month(const char *s)
+{
+  char date[11];
+
+  if (s == NULL || strlen(s) != 7)
+    return false;
+  memcpy(date, s, 7);
+  memcpy(date + 7, "-01", 4);
+  return ltvd_valid_date(date);
+}
+
 bool ltvd_clock_set_today(const char *date)
 {
   if (date == NULL || *date == '\0') {
